@@ -1,0 +1,207 @@
+// Package config holds crossbin's settings. They are read once, at the edge
+// (the mage targets), from the environment and the go tool's own settings,
+// and passed down explicitly; no other package reads the environment.
+//
+// Settings:
+//
+//	CROSSBIN_BUILDER        name of an existing buildx builder to use instead of
+//	                        the embedded stack (e.g. a Docker Desktop builder)
+//	CROSSBIN_IMAGE          image repository to push to
+//	                        (default localhost:<registry port>/crossbin)
+//	CROSSBIN_REGISTRY_PORT  port of the embedded registry on 127.0.0.1 (default 5000)
+//	CROSSBIN_PLATFORMS      comma-separated platform subset, e.g. linux/arm64,linux/riscv64
+//	CROSSBIN_JOBS           how many platform builds run at once
+//	CROSSBIN_CACHE_DIR      where tools, BuildKit state and the registry live
+//	                        (default <user cache dir>/crossbin)
+//	CROSSBIN_GO_IMAGE       Go builder base image for the Dockerfiles' GO_IMAGE
+//	                        build argument (default: golang:<go>-alpine, or an image
+//	                        built locally when Docker Hub is unreachable)
+package config
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Config is every setting crossbin reads.
+type Config struct {
+	// Builder names an existing buildx builder. Empty means the embedded stack.
+	Builder string
+	// Image is the repository programs are pushed to, e.g. localhost:5000/crossbin.
+	Image string
+	// RegistryPort is the embedded registry's port on 127.0.0.1.
+	RegistryPort int
+	// Platforms restricts builds to a subset; nil means each program's own list.
+	Platforms []platform.Platform
+	// Jobs bounds how many platform builds run at once.
+	Jobs int
+	// CacheDir holds built tools, BuildKit state, registry storage and run files.
+	CacheDir string
+	// GoImage overrides the Go builder base image. Empty means automatic.
+	GoImage string
+	// Verbose streams buildx's own output.
+	Verbose bool
+	// GoEnv holds the go tool settings builds must honour (GOPROXY, GOSUMDB,
+	// GOFLAGS, GONOSUMDB, GOPRIVATE, GONOPROXY, GOINSECURE), as the go tool
+	// reports them, including `go env -w` settings.
+	GoEnv map[string]string
+}
+
+// GoEnvNames are the go tool settings passed through to builds.
+var GoEnvNames = []string{"GOPROXY", "GOSUMDB", "GOFLAGS", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOINSECURE"}
+
+// Embedded reports whether builds use the embedded stack.
+func (c Config) Embedded() bool { return c.Builder == "" }
+
+// Env is the environment seen by FromEnv.
+type Env func(name string) (string, bool)
+
+// Load reads the configuration from the process environment and the go tool.
+func Load(ctx context.Context) (Config, error) {
+	goEnv, err := readGoEnv(ctx)
+	if err != nil {
+		return Config{}, err
+	}
+	cacheBase, err := os.UserCacheDir()
+	if err != nil {
+		cacheBase = os.TempDir()
+	}
+	return FromEnv(os.LookupEnv, goEnv, Defaults{
+		CacheDir: filepath.Join(cacheBase, "crossbin"),
+		CPUs:     runtime.NumCPU(),
+		MemBytes: totalMemory(),
+	})
+}
+
+// Defaults are the machine facts defaults derive from.
+type Defaults struct {
+	CacheDir string
+	CPUs     int
+	MemBytes uint64
+}
+
+// FromEnv builds a Config from an environment, the go tool's settings and the
+// machine's defaults. It is pure, for tests.
+func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
+	get := func(name string) string {
+		v, _ := env(name)
+		return strings.TrimSpace(v)
+	}
+	var errs []error
+	c := Config{
+		Builder:      get("CROSSBIN_BUILDER"),
+		RegistryPort: 5000,
+		Jobs:         DefaultJobs(d.CPUs, d.MemBytes),
+		CacheDir:     d.CacheDir,
+		GoImage:      get("CROSSBIN_GO_IMAGE"),
+		GoEnv:        map[string]string{},
+	}
+	if v, _ := env("MAGEFILE_VERBOSE"); v != "" {
+		c.Verbose, _ = strconv.ParseBool(v)
+	}
+	if v := get("CROSSBIN_REGISTRY_PORT"); v != "" {
+		port, err := strconv.Atoi(v)
+		if err != nil || port < 1 || port > 65535 {
+			errs = append(errs, fmt.Errorf("CROSSBIN_REGISTRY_PORT=%q: want a port number 1-65535", v))
+		} else {
+			c.RegistryPort = port
+		}
+	}
+	if v := get("CROSSBIN_JOBS"); v != "" {
+		jobs, err := strconv.Atoi(v)
+		if err != nil || jobs < 1 {
+			errs = append(errs, fmt.Errorf("CROSSBIN_JOBS=%q: want a positive number", v))
+		} else {
+			c.Jobs = jobs
+		}
+	}
+	if v := get("CROSSBIN_PLATFORMS"); v != "" {
+		ps, err := platform.ParseList(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CROSSBIN_PLATFORMS: %w", err))
+		}
+		c.Platforms = ps
+	}
+	if v := get("CROSSBIN_CACHE_DIR"); v != "" {
+		c.CacheDir = v
+	}
+	if abs, err := filepath.Abs(c.CacheDir); err == nil {
+		c.CacheDir = abs
+	}
+	c.Image = get("CROSSBIN_IMAGE")
+	if c.Image == "" {
+		c.Image = fmt.Sprintf("localhost:%d/crossbin", c.RegistryPort)
+	}
+	if err := checkRepository(c.Image); err != nil {
+		errs = append(errs, fmt.Errorf("CROSSBIN_IMAGE=%q: %w", c.Image, err))
+	}
+	for _, name := range GoEnvNames {
+		if v := goEnv[name]; v != "" {
+			c.GoEnv[name] = v
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// checkRepository rejects references that are not a plain repository: the
+// setting names a repository, tags are derived per program.
+func checkRepository(repo string) error {
+	if strings.ContainsAny(repo, "@") || strings.Contains(repo[strings.LastIndex(repo, "/")+1:], ":") {
+		return errors.New("name a repository without tag or digest, e.g. ghcr.io/you/crossbin")
+	}
+	if _, err := name.NewRepository(repo); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DefaultJobs is the default parallelism: one build per core, but never more
+// than one per 2 GiB of memory (a large Go program's compile peaks near that),
+// and at least one.
+func DefaultJobs(cpus int, memBytes uint64) int {
+	jobs := max(cpus, 1)
+	if memBytes > 0 {
+		jobs = min(jobs, int(memBytes/(2<<30)))
+	}
+	return max(jobs, 1)
+}
+
+func readGoEnv(ctx context.Context) (map[string]string, error) {
+	cmd := exec.CommandContext(ctx, "go", append([]string{"env", "-json"}, GoEnvNames...)...)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("read go settings with `go env`: %w (is Go installed and on PATH?)", err)
+	}
+	env := map[string]string{}
+	if err := json.Unmarshal(out, &env); err != nil {
+		return nil, fmt.Errorf("parse `go env -json` output: %w", err)
+	}
+	return env, nil
+}
+
+func totalMemory() uint64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
