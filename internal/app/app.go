@@ -1,0 +1,70 @@
+// Package app wires crossbin's packages together from a Config: it is what
+// the mage targets call, so each target stays a few lines.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/crossbin/crossbin/internal/buildx"
+	"github.com/crossbin/crossbin/internal/config"
+	"github.com/crossbin/crossbin/internal/stack"
+)
+
+// App is one configured crossbin.
+type App struct {
+	Config config.Config
+	Log    *slog.Logger
+}
+
+// New loads the configuration and sets up logging.
+func New(ctx context.Context) (*App, error) {
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	level := slog.LevelInfo
+	if cfg.Verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+	return &App{Config: cfg, Log: log}, nil
+}
+
+// Stack is the embedded stack for this configuration.
+func (a *App) Stack() *stack.Stack {
+	return stack.New(stack.Options{
+		CacheDir:     a.Config.CacheDir,
+		RegistryPort: a.Config.RegistryPort,
+		GoImage:      a.Config.GoImage,
+		Log:          a.Log,
+	})
+}
+
+// Builder is where builds run and which base image they use.
+type Builder struct {
+	Buildx  buildx.Client
+	GoImage string
+}
+
+// Builder returns the user's buildx builder when one is configured, and
+// otherwise brings the embedded stack up and returns its builder.
+func (a *App) Builder(ctx context.Context) (Builder, error) {
+	if !a.Config.Embedded() {
+		goImage := a.Config.GoImage
+		if goImage == "" {
+			goImage = stack.UpstreamGoImage()
+		}
+		return Builder{
+			Buildx:  buildx.Client{Path: "docker", Prefix: []string{"buildx"}, Builder: a.Config.Builder},
+			GoImage: goImage,
+		}, nil
+	}
+	ep, err := a.Stack().Up(ctx)
+	if err != nil {
+		return Builder{}, err
+	}
+	return Builder{Buildx: ep.Buildx, GoImage: ep.GoImage}, nil
+}

@@ -1,0 +1,523 @@
+// Package stack brings up crossbin's embedded build stack on a machine that
+// has Go and nothing else: BuildKit (buildkitd + buildctl), docker buildx as
+// a CLI plugin in a private DOCKER_CONFIG, and a distribution registry on
+// 127.0.0.1, all built from the Go module proxy and cached per version;
+// runc, QEMU and binfmt from Debian's packages; and, when Docker Hub cannot
+// be reached, a Go builder image assembled locally.
+//
+// Up is idempotent: it builds only what is not cached, starts only what is
+// not running, recovers from stale PID files and sockets left by a crash,
+// and when it fails it stops whatever it started itself. Down stops only the
+// processes the stack started (by recorded PID) and keeps every cache.
+// Concurrent Up and Down calls, from this or other processes, are
+// serialized by a lock file.
+//
+// Layout under the cache directory:
+//
+//	tools/<tool>-<version>/   built binaries
+//	docker/                   private DOCKER_CONFIG (cli-plugins/docker-buildx, builder store)
+//	buildkit/                 buildkitd state (build cache)
+//	registry/                 registry storage
+//	run/                      sockets, PID files, logs, generated configs
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/baseimage"
+	"github.com/crossbin/crossbin/internal/buildx"
+)
+
+// BuilderName is the buildx builder the stack creates.
+const BuilderName = "crossbin"
+
+// Options configure a Stack.
+type Options struct {
+	CacheDir     string
+	RegistryPort int
+	// GoImage, when set, is used as the Go builder image as is.
+	GoImage string
+	// Env is the environment for the go tool and the daemons.
+	Env []string
+	Log *slog.Logger
+	// Host is the machine; zero means System().
+	Host Host
+	// ReadyTimeout bounds the wait for each daemon to answer.
+	ReadyTimeout time.Duration
+	// DockerHubReachable reports whether golang images can be pulled from
+	// Docker Hub; nil means probing registry-1.docker.io.
+	DockerHubReachable func(context.Context) bool
+	// CABundle is copied into the locally built builder image.
+	CABundle string
+}
+
+// Stack is the embedded build stack of one cache directory.
+type Stack struct {
+	opt Options
+}
+
+// Endpoint is what builds need from a running stack.
+type Endpoint struct {
+	Buildx   buildx.Client
+	Registry string // host:port of the local registry
+	GoImage  string // Go builder base image
+}
+
+// New returns the stack for the options, filling in defaults.
+func New(opt Options) *Stack {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Host.LookPath == nil {
+		opt.Host = System()
+	}
+	if opt.ReadyTimeout == 0 {
+		opt.ReadyTimeout = 60 * time.Second
+	}
+	if opt.RegistryPort == 0 {
+		opt.RegistryPort = 5000
+	}
+	if opt.Env == nil {
+		opt.Env = os.Environ()
+	}
+	if opt.DockerHubReachable == nil {
+		opt.DockerHubReachable = probeDockerHub
+	}
+	if opt.CABundle == "" {
+		opt.CABundle = "/etc/ssl/certs/ca-certificates.crt"
+	}
+	return &Stack{opt: opt}
+}
+
+func (s *Stack) path(elem ...string) string {
+	return filepath.Join(append([]string{s.opt.CacheDir}, elem...)...)
+}
+
+func (s *Stack) socket() string       { return s.path("run", "buildkitd.sock") }
+func (s *Stack) dockerConfig() string { return s.path("docker") }
+
+// RegistryAddr is the registry's host:port as builds name it.
+func (s *Stack) RegistryAddr() string { return fmt.Sprintf("localhost:%d", s.opt.RegistryPort) }
+
+func (s *Stack) buildkitd() daemon {
+	return daemon{
+		name:    "buildkitd",
+		bin:     BuildKit.Bin(s.opt.CacheDir, "buildkitd"),
+		args:    BuildkitdArgs(s.path("run", "buildkitd.toml")),
+		pidFile: s.path("run", "buildkitd.pid"),
+		logFile: s.path("run", "buildkitd.log"),
+		env:     s.opt.Env,
+	}
+}
+
+func (s *Stack) registry() daemon {
+	return daemon{
+		name:    "registry",
+		bin:     Registry.Bin(s.opt.CacheDir, "registry"),
+		args:    RegistryArgs(s.path("run", "registry.yml")),
+		pidFile: s.path("run", "registry.pid"),
+		logFile: s.path("run", "registry.log"),
+		env:     s.opt.Env,
+	}
+}
+
+// Buildx is the client for the stack's builder.
+func (s *Stack) Buildx() buildx.Client {
+	return buildx.Client{
+		Path:    Buildx.Bin(s.opt.CacheDir, "buildx"),
+		Env:     []string{"DOCKER_CONFIG=" + s.dockerConfig()},
+		Builder: BuilderName,
+	}
+}
+
+// Up brings the stack up and returns its endpoint.
+func (s *Stack) Up(ctx context.Context) (ep Endpoint, err error) {
+	start := time.Now()
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	defer unlock()
+	if err := s.checkPaths(); err != nil {
+		return Endpoint{}, err
+	}
+	if !s.opt.Host.Root {
+		return Endpoint{}, errors.New("the embedded stack runs buildkitd as root (rootful runc worker): run as root, or set CROSSBIN_BUILDER to a buildx builder of your own")
+	}
+	if err := s.opt.Host.ensurePackages(ctx, s.opt.Log); err != nil {
+		return Endpoint{}, err
+	}
+	if err := s.opt.Host.enableBinfmt(ctx); err != nil {
+		// Builds cross-compile and do not need emulation; only running
+		// foreign binaries (verification) does, and it says so itself.
+		s.opt.Log.Warn("foreign-architecture binaries will not run here", "reason", err)
+	}
+	if err := ensureTools(ctx, s.opt.Log, s.opt.CacheDir, s.opt.Env, Tools()); err != nil {
+		return Endpoint{}, err
+	}
+
+	// Whatever this call starts, it stops again if a later step fails.
+	var started []daemon
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, d := range started {
+			if stopErr := d.stop(context.WithoutCancel(ctx), 10*time.Second); stopErr != nil {
+				s.opt.Log.Error("could not stop after failed stack:up", "daemon", d.name, "err", stopErr)
+			}
+		}
+	}()
+	if err := s.writeConfigs(); err != nil {
+		return Endpoint{}, err
+	}
+	if d, ok, err := s.ensureRegistry(ctx); err != nil {
+		return Endpoint{}, err
+	} else if ok {
+		started = append(started, d)
+	}
+	if d, ok, err := s.ensureBuildkitd(ctx); err != nil {
+		return Endpoint{}, err
+	} else if ok {
+		started = append(started, d)
+	}
+	if err := s.ensureBuilder(ctx); err != nil {
+		return Endpoint{}, err
+	}
+	goImage, err := s.goImage(ctx)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	s.opt.Log.Info("stack is up", "builder", BuilderName, "registry", s.RegistryAddr(), "go_image", goImage, "duration", time.Since(start).Round(10*time.Millisecond))
+	return Endpoint{Buildx: s.Buildx(), Registry: s.RegistryAddr(), GoImage: goImage}, nil
+}
+
+// checkPaths fails early on a cache directory whose socket path would not
+// fit in a unix socket address.
+func (s *Stack) checkPaths() error {
+	const maxSocketPath = 107
+	if n := len(s.socket()); n > maxSocketPath {
+		return fmt.Errorf("buildkitd socket path %s is %d bytes, over the %d a unix socket allows: set CROSSBIN_CACHE_DIR to a shorter directory", s.socket(), n, maxSocketPath)
+	}
+	for _, dir := range []string{"run", "tools", "docker/cli-plugins", "buildkit", "registry"} {
+		if err := os.MkdirAll(s.path(dir), 0o755); err != nil {
+			return fmt.Errorf("create stack directory: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Stack) writeConfigs() error {
+	files := map[string]string{
+		s.path("run", "buildkitd.toml"): BuildkitdConfig(s.path("buildkit"), s.socket(), s.opt.RegistryPort),
+		s.path("run", "registry.yml"):   RegistryConfig(s.path("registry"), s.opt.RegistryPort),
+	}
+	for path, content := range files {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+func (s *Stack) registryURL() string {
+	return fmt.Sprintf("http://127.0.0.1:%d", s.opt.RegistryPort)
+}
+
+// ensureRegistry starts the registry unless it runs; started reports
+// whether this call started it.
+func (s *Stack) ensureRegistry(ctx context.Context) (d daemon, started bool, err error) {
+	d = s.registry()
+	client := &http.Client{Timeout: 2 * time.Second}
+	check := func(ctx context.Context) error { return checkRegistry(ctx, client, s.registryURL()) }
+	if _, alive := d.pid(); alive {
+		if err := check(ctx); err == nil {
+			return d, false, nil
+		}
+		// Running but not answering (or answering on another port after a
+		// config change): restart it.
+		if err := d.stop(ctx, 10*time.Second); err != nil {
+			return d, false, err
+		}
+	}
+	if err := checkPortFree(s.opt.RegistryPort); err != nil {
+		return d, false, fmt.Errorf("start registry: %w", err)
+	}
+	return d, true, s.startAndWait(ctx, d, check)
+}
+
+// ensureBuildkitd starts buildkitd unless it runs, removing a stale socket
+// left by a crash first.
+func (s *Stack) ensureBuildkitd(ctx context.Context) (d daemon, started bool, err error) {
+	d = s.buildkitd()
+	buildctl := BuildKit.Bin(s.opt.CacheDir, "buildctl")
+	check := func(ctx context.Context) error { return checkBuildkitd(ctx, buildctl, s.socket()) }
+	if _, alive := d.pid(); alive {
+		if err := check(ctx); err == nil {
+			return d, false, nil
+		}
+		if err := d.stop(ctx, 10*time.Second); err != nil {
+			return d, false, err
+		}
+	}
+	if err := os.Remove(s.socket()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return d, false, fmt.Errorf("remove stale buildkitd socket: %w", err)
+	}
+	return d, true, s.startAndWait(ctx, d, check)
+}
+
+// startAndWait starts d and waits until check passes; on failure it stops d
+// and returns an error with the tail of d's log.
+func (s *Stack) startAndWait(ctx context.Context, d daemon, check func(context.Context) error) error {
+	s.opt.Log.Info("starting", "daemon", d.name, "log", d.logFile)
+	pid, err := d.start()
+	if err != nil {
+		return err
+	}
+	alive := func() bool { return runs(pid, d.bin) }
+	if err := waitReady(ctx, s.opt.ReadyTimeout, alive, check); err != nil {
+		_ = d.stop(context.WithoutCancel(ctx), 5*time.Second)
+		return fmt.Errorf("%s (pid %d) did not come up: %w\n--- last lines of %s:\n%s", d.name, pid, err, d.logFile, d.logTail(20))
+	}
+	return nil
+}
+
+// ensureBuilder installs buildx as a CLI plugin in the private DOCKER_CONFIG
+// and creates the remote-driver builder pointing at buildkitd.
+func (s *Stack) ensureBuilder(ctx context.Context) error {
+	plugin := filepath.Join(s.dockerConfig(), "cli-plugins", "docker-buildx")
+	target := Buildx.Bin(s.opt.CacheDir, "buildx")
+	if current, err := os.Readlink(plugin); err != nil || current != target {
+		_ = os.Remove(plugin)
+		if err := os.Symlink(target, plugin); err != nil {
+			return fmt.Errorf("install buildx CLI plugin: %w", err)
+		}
+	}
+	bx := s.Buildx()
+	if _, err := bx.Run(ctx, "inspect"); err != nil {
+		create := buildx.Client{Path: bx.Path, Env: bx.Env}
+		if _, err := create.Run(ctx, CreateBuilderArgs(s.socket())...); err != nil {
+			return fmt.Errorf("create buildx builder %s: %w", BuilderName, err)
+		}
+	}
+	if _, err := bx.Run(ctx, "inspect", "--bootstrap"); err != nil {
+		return fmt.Errorf("buildx builder %s does not answer: %w", BuilderName, err)
+	}
+	return nil
+}
+
+// CreateBuilderArgs creates the stack's builder with buildx's remote driver.
+func CreateBuilderArgs(socket string) []string {
+	return []string{"create", "--name", BuilderName, "--driver", "remote", "unix://" + socket}
+}
+
+// goImage picks the Go builder image: the configured one, the upstream one
+// when Docker Hub answers, or one assembled locally and pushed to the local
+// registry.
+func (s *Stack) goImage(ctx context.Context) (string, error) {
+	if s.opt.GoImage != "" {
+		return s.opt.GoImage, nil
+	}
+	if s.opt.DockerHubReachable(ctx) {
+		return UpstreamGoImage(), nil
+	}
+	busybox, err := s.opt.Host.LookPath("busybox")
+	if err != nil {
+		return "", fmt.Errorf("builder image: busybox: %w", err)
+	}
+	in, err := baseimage.Gather(ctx, s.opt.Env, GoVersion, runtime.GOARCH, busybox, s.opt.CABundle)
+	if err != nil {
+		return "", err
+	}
+	return baseimage.Ensure(ctx, s.opt.Log, s.RegistryAddr()+"/crossbin/golang", in)
+}
+
+// UpstreamGoImage is the official Go builder image for GoVersion.
+func UpstreamGoImage() string { return "golang:" + GoVersion + "-alpine" }
+
+func probeDockerHub(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://registry-1.docker.io/v2/", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	// The registry answers 401 without credentials: that is reachable.
+	return resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized
+}
+
+// Down stops the daemons the stack started. Caches stay.
+func (s *Stack) Down(ctx context.Context) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var errs []error
+	for _, d := range []daemon{s.buildkitd(), s.registry()} {
+		if pid, alive := d.pid(); alive {
+			s.opt.Log.Info("stopping", "daemon", d.name, "pid", pid)
+		}
+		errs = append(errs, d.stop(ctx, 20*time.Second))
+	}
+	if err := os.Remove(s.socket()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// lock takes the stack's lock file, waiting for other processes.
+func (s *Stack) lock(ctx context.Context) (func(), error) {
+	if err := os.MkdirAll(s.opt.CacheDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create cache directory: %w", err)
+	}
+	f, err := os.OpenFile(s.path("stack.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open stack lock: %w", err)
+	}
+	logged := false
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
+		if !logged {
+			s.opt.Log.Info("waiting for another crossbin process working on the stack", "lock", f.Name())
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Status describes the stack without changing it.
+type Status struct {
+	CacheDir        string
+	Tools           []ToolStatus
+	MissingPackages []string
+	Binfmt          []string // enabled QEMU interpreters
+	Registry        DaemonStatus
+	Buildkitd       DaemonStatus
+	Builder         error // nil when the buildx builder answers
+}
+
+// ToolStatus says whether a tool is built.
+type ToolStatus struct {
+	Tool      Tool
+	Installed bool
+}
+
+// DaemonStatus says whether a daemon runs and answers.
+type DaemonStatus struct {
+	Name    string
+	PID     int
+	Running bool
+	Health  error // nil when it answers
+	Log     string
+	Addr    string
+}
+
+// Healthy reports whether everything is up and answering.
+func (st Status) Healthy() bool {
+	for _, t := range st.Tools {
+		if !t.Installed {
+			return false
+		}
+	}
+	return st.Registry.Health == nil && st.Buildkitd.Health == nil && st.Builder == nil
+}
+
+// Status inspects the stack.
+func (s *Stack) Status(ctx context.Context) Status {
+	st := Status{CacheDir: s.opt.CacheDir, MissingPackages: s.opt.Host.missingPackages(), Binfmt: s.opt.Host.binfmtEnabled()}
+	for _, t := range Tools() {
+		st.Tools = append(st.Tools, ToolStatus{Tool: t, Installed: t.installed(s.opt.CacheDir)})
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	st.Registry = s.daemonStatus(ctx, s.registry(), s.registryURL(), func(ctx context.Context) error {
+		return checkRegistry(ctx, client, s.registryURL())
+	})
+	st.Buildkitd = s.daemonStatus(ctx, s.buildkitd(), "unix://"+s.socket(), func(ctx context.Context) error {
+		return checkBuildkitd(ctx, BuildKit.Bin(s.opt.CacheDir, "buildctl"), s.socket())
+	})
+	st.Builder = errors.New("not checked: buildkitd is down")
+	if st.Buildkitd.Health == nil {
+		if _, err := s.Buildx().Run(ctx, "inspect"); err != nil {
+			st.Builder = err
+		} else {
+			st.Builder = nil
+		}
+	}
+	return st
+}
+
+func (s *Stack) daemonStatus(ctx context.Context, d daemon, addr string, check func(context.Context) error) DaemonStatus {
+	ds := DaemonStatus{Name: d.name, Log: d.logFile, Addr: addr}
+	ds.PID, ds.Running = d.pid()
+	switch {
+	case !ds.Running:
+		ds.Health = errors.New("not running (run `go tool mage stack:up`)")
+	default:
+		ds.Health = check(ctx)
+	}
+	return ds
+}
+
+// String renders the status as a short report.
+func (st Status) String() string {
+	var b strings.Builder
+	mark := func(err error) string {
+		if err == nil {
+			return "ok"
+		}
+		return err.Error()
+	}
+	fmt.Fprintf(&b, "cache:     %s\n", st.CacheDir)
+	for _, t := range st.Tools {
+		state := "built"
+		if !t.Installed {
+			state = "not built"
+		}
+		fmt.Fprintf(&b, "tool:      %-9s %-8s %s\n", t.Tool.Name, t.Tool.Version, state)
+	}
+	for _, d := range []DaemonStatus{st.Registry, st.Buildkitd} {
+		pid := "-"
+		if d.Running {
+			pid = fmt.Sprint(d.PID)
+		}
+		fmt.Fprintf(&b, "%-10s pid %-7s %-28s %s\n", d.Name+":", pid, d.Addr, mark(d.Health))
+	}
+	fmt.Fprintf(&b, "builder:   %-36s %s\n", BuilderName, mark(st.Builder))
+	if len(st.MissingPackages) > 0 {
+		fmt.Fprintf(&b, "packages:  missing %s\n", strings.Join(st.MissingPackages, ", "))
+	}
+	binfmt := "none enabled: foreign binaries will not run"
+	if len(st.Binfmt) > 0 {
+		binfmt = strings.Join(st.Binfmt, " ")
+	}
+	fmt.Fprintf(&b, "binfmt:    %s\n", binfmt)
+	return b.String()
+}

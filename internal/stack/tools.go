@@ -1,0 +1,152 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/gotool"
+	"golang.org/x/sync/errgroup"
+)
+
+// Binaries lists the executables a tool build produces, named after their
+// main packages.
+func (t Tool) Binaries() []string {
+	bins := make([]string, len(t.Packages))
+	for i, p := range t.Packages {
+		bins[i] = path.Base(p)
+	}
+	return bins
+}
+
+// Dir is where the tool's binaries are cached: one directory per version.
+func (t Tool) Dir(cacheDir string) string {
+	return filepath.Join(cacheDir, "tools", t.Name+"-"+t.Version)
+}
+
+// Bin is the path of one of the tool's binaries.
+func (t Tool) Bin(cacheDir, binary string) string {
+	return filepath.Join(t.Dir(cacheDir), binary)
+}
+
+// BuildArgs is the `go build` command line for the tool, run inside a
+// writable copy of its module.
+func (t Tool) BuildArgs(outDir string) []string {
+	args := []string{
+		"build", "-trimpath",
+		"-ldflags", "-s -w -X " + t.VersionVar + "=" + t.Version,
+		"-o", outDir + string(filepath.Separator),
+	}
+	return append(args, t.Packages...)
+}
+
+// installed reports whether every binary of t is in the cache.
+func (t Tool) installed(cacheDir string) bool {
+	for _, b := range t.Binaries() {
+		if fi, err := os.Stat(t.Bin(cacheDir, b)); err != nil || fi.Mode()&0o111 == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ensureTools builds every tool that is not cached yet, concurrently.
+func ensureTools(ctx context.Context, log *slog.Logger, cacheDir string, goEnv []string, tools []Tool) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for _, t := range tools {
+		if t.installed(cacheDir) {
+			continue
+		}
+		g.Go(func() error { return buildTool(ctx, log, cacheDir, goEnv, t) })
+	}
+	return g.Wait()
+}
+
+// buildTool downloads t's module through the Go module proxy (the go tool
+// verifies it against go.sum and the checksum database), builds its main
+// packages in a scratch copy (module cache directories are read-only) and
+// moves the binaries into the cache in one rename, so an interrupted build
+// never leaves a half-installed tool.
+func buildTool(ctx context.Context, log *slog.Logger, cacheDir string, goEnv []string, t Tool) error {
+	start := time.Now()
+	log.Info("building tool from the Go module proxy (first run only)", "tool", t.Name, "module", t.Module, "version", t.Version)
+	fail := func(err error) error {
+		return fmt.Errorf("build %s %s (%s): %w", t.Name, t.Version, t.Module, err)
+	}
+	mod, err := gotool.Download(ctx, goEnv, t.Module, t.Version)
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.MkdirAll(filepath.Join(cacheDir, "tools"), 0o755); err != nil {
+		return fail(err)
+	}
+	work, err := os.MkdirTemp(filepath.Join(cacheDir, "tools"), ".build-"+t.Name+"-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(work)
+	src := filepath.Join(work, "src")
+	if err := copyTree(mod.Dir, src); err != nil {
+		return fail(fmt.Errorf("copy module source: %w", err))
+	}
+	out := filepath.Join(work, "out")
+	cmd := exec.CommandContext(ctx, "go", t.BuildArgs(out)...)
+	cmd.Dir = src
+	cmd.Env = append(goEnv, "GOWORK=off", "CGO_ENABLED=0")
+	if output, err := cmd.CombinedOutput(); err != nil {
+		return fail(fmt.Errorf("go %s: %w\n%s", strings.Join(cmd.Args[1:], " "), err, tail(string(output), 30)))
+	}
+	final := t.Dir(cacheDir)
+	if err := os.RemoveAll(final); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(out, final); err != nil {
+		return fail(err)
+	}
+	log.Info("built tool", "tool", t.Name, "version", t.Version, "duration", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// copyTree copies a directory of regular files and directories, making the
+// copy writable.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type().IsRegular():
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, data, 0o644)
+		default:
+			return errors.New("unexpected file type at " + p)
+		}
+	})
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
