@@ -212,3 +212,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestELF(t *testing.T) {
+	for _, p := range Defaults() {
+		e, err := p.ELF()
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if e.Machine == 0 || e.Class == 0 || e.Order == 0 {
+			t.Errorf("%s: incomplete ELF %v", p, e)
+		}
+	}
+	if e, _ := (Platform{OS: "linux", Arch: "arm", Variant: "v6"}).ELF(); e.String() != "EM_ARM ELFCLASS32 ELFDATA2LSB" {
+		t.Errorf("arm/v6: %s", e)
+	}
+	if e, _ := (Platform{OS: "linux", Arch: "s390x"}).ELF(); e.Order.String() != "ELFDATA2MSB" {
+		t.Errorf("s390x is big-endian, got %s", e)
+	}
+	if _, err := (Platform{OS: "windows", Arch: "amd64"}).ELF(); err == nil {
+		t.Error("windows has no ELF header")
+	}
+}

@@ -1,0 +1,113 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/crossbin/crossbin/internal/platform"
+)
+
+func envOf(kv map[string]string) Env {
+	return func(name string) (string, bool) { v, ok := kv[name]; return v, ok }
+}
+
+var defaults = Defaults{CacheDir: "/cache/crossbin", CPUs: 2, MemBytes: 24 << 30}
+
+func TestFromEnvDefaults(t *testing.T) {
+	c, err := FromEnv(envOf(nil), map[string]string{"GOPROXY": "https://proxy.golang.org,direct", "GOFLAGS": ""}, defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Embedded() || c.Builder != "" {
+		t.Errorf("Embedded() = false, Builder %q; want the embedded stack by default", c.Builder)
+	}
+	if c.Image != "localhost:5000/crossbin" || c.RegistryPort != 5000 {
+		t.Errorf("Image %q port %d; want localhost:5000/crossbin on 5000", c.Image, c.RegistryPort)
+	}
+	if c.Jobs != 2 || c.CacheDir != "/cache/crossbin" || c.Platforms != nil || c.Verbose {
+		t.Errorf("got %+v", c)
+	}
+	if len(c.GoEnv) != 1 || c.GoEnv["GOPROXY"] != "https://proxy.golang.org,direct" {
+		t.Errorf("GoEnv = %v; want only the non-empty GOPROXY", c.GoEnv)
+	}
+}
+
+func TestFromEnvSettings(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{
+		"CROSSBIN_BUILDER":       " desktop-linux ",
+		"CROSSBIN_IMAGE":         "ghcr.io/me/crossbin",
+		"CROSSBIN_REGISTRY_PORT": "5123",
+		"CROSSBIN_PLATFORMS":     "linux/aarch64, linux/riscv64",
+		"CROSSBIN_JOBS":          "3",
+		"CROSSBIN_CACHE_DIR":     "/tmp/cb",
+		"CROSSBIN_GO_IMAGE":      "golang:1.26-alpine",
+		"MAGEFILE_VERBOSE":       "1",
+	}), nil, defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []platform.Platform{{OS: "linux", Arch: "arm64"}, {OS: "linux", Arch: "riscv64"}}
+	if len(c.Platforms) != 2 || c.Platforms[0] != want[0] || c.Platforms[1] != want[1] {
+		t.Errorf("Platforms = %v; want %v", c.Platforms, want)
+	}
+	if c.Builder != "desktop-linux" || c.Embedded() || c.Image != "ghcr.io/me/crossbin" || c.RegistryPort != 5123 ||
+		c.Jobs != 3 || c.CacheDir != "/tmp/cb" || c.GoImage != "golang:1.26-alpine" || !c.Verbose {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestFromEnvImageFollowsPort(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{"CROSSBIN_REGISTRY_PORT": "5001"}), nil, defaults)
+	if err != nil || c.Image != "localhost:5001/crossbin" {
+		t.Fatalf("Image = %q, err %v; want localhost:5001/crossbin", c.Image, err)
+	}
+}
+
+func TestFromEnvErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, value, want string
+	}{
+		{"CROSSBIN_REGISTRY_PORT", "http", "CROSSBIN_REGISTRY_PORT=\"http\": want a port number"},
+		{"CROSSBIN_REGISTRY_PORT", "70000", "want a port number 1-65535"},
+		{"CROSSBIN_REGISTRY_PORT", "0", "want a port number 1-65535"},
+		{"CROSSBIN_JOBS", "0", "CROSSBIN_JOBS=\"0\": want a positive number"},
+		{"CROSSBIN_JOBS", "many", "want a positive number"},
+		{"CROSSBIN_PLATFORMS", "linux/arm64,windows", "CROSSBIN_PLATFORMS"},
+		{"CROSSBIN_PLATFORMS", "linux/sparc", "CROSSBIN_PLATFORMS"},
+		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin:latest", "without tag or digest"},
+		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin@sha256:0000000000000000000000000000000000000000000000000000000000000000", "without tag or digest"},
+		{"CROSSBIN_IMAGE", "UPPER/case", "CROSSBIN_IMAGE"},
+	} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			_, err := FromEnv(envOf(map[string]string{tc.name: tc.value}), nil, defaults)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v; want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFromEnvJoinsErrors(t *testing.T) {
+	_, err := FromEnv(envOf(map[string]string{"CROSSBIN_JOBS": "x", "CROSSBIN_REGISTRY_PORT": "y"}), nil, defaults)
+	if err == nil || !strings.Contains(err.Error(), "CROSSBIN_JOBS") || !strings.Contains(err.Error(), "CROSSBIN_REGISTRY_PORT") {
+		t.Fatalf("err = %v; want both settings named", err)
+	}
+}
+
+func TestDefaultJobs(t *testing.T) {
+	for _, tc := range []struct {
+		cpus int
+		mem  uint64
+		want int
+	}{
+		{2, 24 << 30, 2},
+		{16, 8 << 30, 4},
+		{16, 0, 16},
+		{0, 0, 1},
+		{4, 1 << 30, 1},
+	} {
+		if got := DefaultJobs(tc.cpus, tc.mem); got != tc.want {
+			t.Errorf("DefaultJobs(%d, %d) = %d; want %d", tc.cpus, tc.mem, got, tc.want)
+		}
+	}
+}
