@@ -16,6 +16,8 @@ import (
 type App struct {
 	Config config.Config
 	Log    *slog.Logger
+	// Root is the repository root (where mage runs).
+	Root string
 }
 
 // New loads the configuration and sets up logging.
@@ -30,7 +32,11 @@ func New(ctx context.Context) (*App, error) {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
-	return &App{Config: cfg, Log: log}, nil
+	root, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	return &App{Config: cfg, Log: log, Root: root}, nil
 }
 
 // Stack is the embedded stack for this configuration.

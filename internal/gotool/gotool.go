@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 )
 
 // Module is a downloaded module, as `go mod download -json` reports it.
@@ -56,4 +57,19 @@ func Download(ctx context.Context, env []string, module, version string) (Module
 		return Module{}, fmt.Errorf("download %s@%s: the go tool reported no directory", module, version)
 	}
 	return m.Module, nil
+}
+
+// Time is the module version's release time, from the proxy's .info file.
+// It is what builds use as SOURCE_DATE_EPOCH, so an image's timestamps
+// depend on the program's version and nothing else.
+func (m Module) Time() (time.Time, error) {
+	data, err := os.ReadFile(m.Info)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read %s@%s release time: %w", m.Path, m.Version, err)
+	}
+	var info struct{ Time time.Time }
+	if err := json.Unmarshal(data, &info); err != nil || info.Time.IsZero() {
+		return time.Time{}, fmt.Errorf("read %s@%s release time from %s: no valid Time (%v)", m.Path, m.Version, m.Info, err)
+	}
+	return info.Time.UTC(), nil
 }

@@ -1,0 +1,106 @@
+package buildx
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/crossbin/crossbin/internal/platform"
+)
+
+// BuildRequest is one single-platform image build.
+type BuildRequest struct {
+	// Context is the build context directory; Dockerfile defaults to
+	// Context/Dockerfile.
+	Context    string
+	Dockerfile string
+	Platform   platform.Platform
+	// Args are build arguments; they are passed sorted by name.
+	Args map[string]string
+	// Contexts are named build contexts, e.g. "source" → a directory.
+	Contexts map[string]string
+	// Repository receives the image, pushed by digest (no tag). Empty means
+	// the image is built but not exported anywhere.
+	Repository string
+	// MetadataFile is where buildx writes the pushed digest.
+	MetadataFile string
+	// SourceDateEpoch, when not zero, fixes every timestamp in the image.
+	SourceDateEpoch int64
+	// Progress is buildx's --progress mode ("plain", "quiet", ...).
+	Progress string
+}
+
+// BuildArgv is the buildx command line (after the client's prefix) for r.
+// Provenance and SBOM attestations are off: they would add unknown/unknown
+// entries to the merged index.
+func BuildArgv(r BuildRequest) []string {
+	argv := []string{"build", "--platform", r.Platform.String()}
+	if r.Progress != "" {
+		argv = append(argv, "--progress", r.Progress)
+	}
+	if r.Dockerfile != "" {
+		argv = append(argv, "--file", r.Dockerfile)
+	}
+	args := map[string]string{}
+	for k, v := range r.Args {
+		args[k] = v
+	}
+	if r.SourceDateEpoch != 0 {
+		args["SOURCE_DATE_EPOCH"] = strconv.FormatInt(r.SourceDateEpoch, 10)
+	}
+	for _, k := range sortedKeys(args) {
+		argv = append(argv, "--build-arg", k+"="+args[k])
+	}
+	for _, k := range sortedKeys(r.Contexts) {
+		argv = append(argv, "--build-context", k+"="+r.Contexts[k])
+	}
+	argv = append(argv, "--provenance=false", "--sbom=false")
+	if r.Repository != "" {
+		out := []string{"type=image", "name=" + r.Repository, "push-by-digest=true", "name-canonical=true", "push=true"}
+		if r.SourceDateEpoch != 0 {
+			out = append(out, "rewrite-timestamp=true")
+		}
+		argv = append(argv, "--output", strings.Join(out, ","))
+	} else {
+		argv = append(argv, "--output", "type=cacheonly")
+	}
+	if r.MetadataFile != "" {
+		argv = append(argv, "--metadata-file", r.MetadataFile)
+	}
+	return append(argv, r.Context)
+}
+
+// MergeRequest joins single-platform images into one index and tags it.
+type MergeRequest struct {
+	// Tags are full references, e.g. localhost:5000/crossbin:shfmt.
+	Tags []string
+	// Sources are the images by digest, e.g. localhost:5000/crossbin@sha256:...
+	Sources []string
+	// Annotations are set on the index.
+	Annotations map[string]string
+}
+
+// MergeArgv is the `buildx imagetools create` command line for r.
+func MergeArgv(r MergeRequest) ([]string, error) {
+	if len(r.Tags) == 0 || len(r.Sources) == 0 {
+		return nil, fmt.Errorf("merge needs at least one tag and one source (got %d and %d)", len(r.Tags), len(r.Sources))
+	}
+	argv := []string{"imagetools", "create"}
+	for _, t := range r.Tags {
+		argv = append(argv, "--tag", t)
+	}
+	for _, k := range sortedKeys(r.Annotations) {
+		argv = append(argv, "--annotation", "index:"+k+"="+r.Annotations[k])
+	}
+	return append(argv, r.Sources...), nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,70 @@
+package buildx
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/crossbin/crossbin/internal/golden"
+	"github.com/crossbin/crossbin/internal/platform"
+)
+
+func TestBuildArgv(t *testing.T) {
+	arm := platform.Platform{OS: "linux", Arch: "arm", Variant: "v6"}
+	goenv, err := arm.GoEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]string{"GO_IMAGE": "localhost:5000/crossbin/golang:1.26.8", "GOPROXY": "https://proxy.golang.org,direct"}
+	for _, v := range goenv {
+		args[v.Name] = v.Value
+	}
+	for _, tc := range []struct {
+		name string
+		req  BuildRequest
+	}{
+		{"program", BuildRequest{
+			Context: "dockerfiles/helm", Platform: arm, Args: args,
+			Contexts:   map[string]string{"source": "/cache/source/helm.sh/helm/v3@v3.6.2"},
+			Repository: "localhost:5000/crossbin", MetadataFile: "/tmp/m.json", SourceDateEpoch: 1623332829, Progress: "plain",
+		}},
+		{"unavailable", BuildRequest{
+			Context: "unavailable", Dockerfile: "unavailable/Dockerfile", Platform: platform.Platform{OS: "linux", Arch: "s390x"},
+			Args:       map[string]string{"NAME": "dlv", "VERSION": "v1.6.1", "PLATFORM": "linux/s390x"},
+			Repository: "ghcr.io/me/crossbin", MetadataFile: "/tmp/m.json",
+		}},
+		{"no-push", BuildRequest{Context: "dockerfiles/shfmt", Platform: platform.Platform{OS: "linux", Arch: "amd64"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			golden.Check(t, "build-"+tc.name+".argv", []byte(strings.Join(BuildArgv(tc.req), "\n")+"\n"))
+		})
+	}
+}
+
+func TestMergeArgv(t *testing.T) {
+	argv, err := MergeArgv(MergeRequest{
+		Tags:        []string{"localhost:5000/crossbin:shfmt", "localhost:5000/crossbin:shfmt-v3.14.1"},
+		Sources:     []string{"localhost:5000/crossbin@sha256:aaaa", "localhost:5000/crossbin@sha256:bbbb"},
+		Annotations: map[string]string{"dev.crossbin.inputs": "sha256:cccc"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "merge.argv", []byte(strings.Join(argv, "\n")+"\n"))
+	if _, err := MergeArgv(MergeRequest{Tags: []string{"x:y"}}); err == nil {
+		t.Error("merge without sources accepted")
+	}
+}
+
+func TestClientArgv(t *testing.T) {
+	embedded := Client{Path: "/cache/tools/buildx", Env: []string{"DOCKER_CONFIG=/cache/docker"}, Builder: "crossbin"}
+	if got := strings.Join(embedded.Argv("inspect"), " "); got != "/cache/tools/buildx --builder crossbin inspect" {
+		t.Errorf("embedded: %s", got)
+	}
+	user := Client{Path: "docker", Prefix: []string{"buildx"}, Builder: "desktop-linux"}
+	if got := strings.Join(user.Argv("build", "."), " "); got != "docker buildx --builder desktop-linux build ." {
+		t.Errorf("user: %s", got)
+	}
+	if got := embedded.String(); got != "DOCKER_CONFIG=/cache/docker /cache/tools/buildx --builder crossbin" {
+		t.Errorf("String() = %s", got)
+	}
+}

@@ -1,0 +1,256 @@
+// Package catalog reads crossbin's programs from dockerfiles/<name>/.
+//
+// Each program directory holds two files, and together they say everything
+// about the program exactly once:
+//
+//   - Dockerfile: how it builds, buildable alone with `docker buildx build`.
+//     Its global build arguments pin the facts buildx itself needs:
+//     `ARG MODULE=<module path>` and `ARG VERSION=<version>`, with the
+//     Renovate annotation `# renovate: datasource=go depName=<module>` on
+//     the line above VERSION so Renovate can bump it too.
+//   - program.yaml: what the Dockerfile cannot say: which platforms have no
+//     real build (and why), how to smoke-test the binary, where its home is.
+//
+// The catalog is the set of directories; there is no other list.
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/crossbin/crossbin/internal/dockerfile"
+	"github.com/crossbin/crossbin/internal/platform"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+	"go.yaml.in/yaml/v3"
+)
+
+// SpecFile is the name of a program's spec in its directory.
+const SpecFile = "program.yaml"
+
+// Spec is program.yaml.
+type Spec struct {
+	// Description is one line about the program.
+	Description string `yaml:"description"`
+	// Homepage is the program's upstream home.
+	Homepage string `yaml:"homepage"`
+	// Platforms are the platforms the image covers; default: the 8 default
+	// platforms.
+	Platforms []string `yaml:"platforms"`
+	// Unavailable maps platforms without a real build to the reason; they
+	// get the unavailable binary.
+	Unavailable map[string]string `yaml:"unavailable"`
+	// Smoke is the arguments that make the binary print its version;
+	// default ["--version"].
+	Smoke []string `yaml:"smoke"`
+}
+
+// Program is one validated catalog entry.
+type Program struct {
+	Name        string
+	Dir         string // dockerfiles/<name>
+	Module      string
+	Version     string
+	Description string
+	Homepage    string
+	// Platforms are all platforms the image covers, real and unavailable.
+	Platforms []platform.Platform
+	// Unavailable maps each platform without a real build to the reason.
+	Unavailable map[platform.Platform]string
+	Smoke       []string
+	// SourceStage reports whether the Dockerfile has a `source` stage that
+	// a prepared module source can replace (--build-context source=...).
+	SourceStage bool
+}
+
+// Dockerfile is the program's Dockerfile path.
+func (p Program) Dockerfile() string { return filepath.Join(p.Dir, "Dockerfile") }
+
+// Available reports whether pl gets a real build.
+func (p Program) Available(pl platform.Platform) bool {
+	_, unavailable := p.Unavailable[pl]
+	return !unavailable && slices.Contains(p.Platforms, pl)
+}
+
+// Real lists the platforms with a real build.
+func (p Program) Real() []platform.Platform {
+	var real []platform.Platform
+	for _, pl := range p.Platforms {
+		if p.Available(pl) {
+			real = append(real, pl)
+		}
+	}
+	return real
+}
+
+// Catalog is every program, sorted by name.
+type Catalog struct {
+	Programs []Program
+}
+
+// ErrUnknown reports a program not in the catalog.
+var ErrUnknown = errors.New("unknown program")
+
+// Get returns the program called name.
+func (c Catalog) Get(name string) (Program, error) {
+	for _, p := range c.Programs {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return Program{}, fmt.Errorf("%w %q: the catalog has %s (one directory each under dockerfiles/)", ErrUnknown, name, strings.Join(c.Names(), ", "))
+}
+
+// Names lists the programs' names.
+func (c Catalog) Names() []string {
+	names := make([]string, len(c.Programs))
+	for i, p := range c.Programs {
+		names[i] = p.Name
+	}
+	return names
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// Load reads every program under dir (the repository's dockerfiles/).
+func Load(dir string) (Catalog, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return Catalog{}, fmt.Errorf("read the catalog: %w", err)
+	}
+	var c Catalog
+	var errs []error
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		p, err := LoadProgram(filepath.Join(dir, e.Name()))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.Programs = append(c.Programs, p)
+	}
+	sort.Slice(c.Programs, func(i, j int) bool { return c.Programs[i].Name < c.Programs[j].Name })
+	return c, errors.Join(errs...)
+}
+
+// LoadProgram reads and validates one program directory.
+func LoadProgram(dir string) (Program, error) {
+	name := filepath.Base(dir)
+	p := Program{Name: name, Dir: dir}
+	if !nameRE.MatchString(name) {
+		return p, fmt.Errorf("%s: program names are lower-case letters, digits, '.', '_' and '-'", dir)
+	}
+	specPath := filepath.Join(dir, SpecFile)
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		return p, fmt.Errorf("program %s: %w (every program needs a %s)", name, err, SpecFile)
+	}
+	spec, err := ParseSpec(data)
+	if err != nil {
+		return p, fmt.Errorf("%s: %w", specPath, err)
+	}
+	df, err := os.ReadFile(p.Dockerfile())
+	if err != nil {
+		return p, fmt.Errorf("program %s: %w", name, err)
+	}
+	if err := p.fromDockerfile(df); err != nil {
+		return p, fmt.Errorf("%s: %w", p.Dockerfile(), err)
+	}
+	if err := p.fromSpec(spec); err != nil {
+		return p, fmt.Errorf("%s: %w", specPath, err)
+	}
+	return p, nil
+}
+
+// ParseSpec decodes program.yaml strictly: unknown fields are errors.
+func ParseSpec(data []byte) (Spec, error) {
+	var s Spec
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		return Spec{}, fmt.Errorf("parse: %w", err)
+	}
+	return s, nil
+}
+
+func (p *Program) fromDockerfile(data []byte) error {
+	f, err := dockerfile.Parse(data)
+	if err != nil {
+		return err
+	}
+	mod, ok := f.Global("MODULE")
+	if !ok || mod.Value == "" {
+		return errors.New("missing `ARG MODULE=<module path>` before the first FROM")
+	}
+	if err := module.CheckPath(mod.Value); err != nil {
+		return fmt.Errorf("line %d: ARG MODULE: %w", mod.Line, err)
+	}
+	ver, ok := f.Global("VERSION")
+	if !ok || ver.Value == "" {
+		return errors.New("missing `ARG VERSION=vX.Y.Z` before the first FROM: the version is pinned there")
+	}
+	if !semver.IsValid(ver.Value) || semver.Canonical(ver.Value) != strings.TrimSuffix(ver.Value, "+incompatible") {
+		return fmt.Errorf("line %d: ARG VERSION=%s is not a canonical semantic version like v1.2.3", ver.Line, ver.Value)
+	}
+	if want := RenovateComment(mod.Value); !strings.Contains(ver.Comment, want) {
+		return fmt.Errorf("line %d: ARG VERSION needs the comment `# %s` on the line above, so Renovate can bump it", ver.Line, want)
+	}
+	p.Module, p.Version = mod.Value, ver.Value
+	_, p.SourceStage = f.Stage("source")
+	return nil
+}
+
+// RenovateComment is the annotation above `ARG VERSION=`.
+func RenovateComment(module string) string {
+	return "renovate: datasource=go depName=" + module
+}
+
+func (p *Program) fromSpec(s Spec) error {
+	p.Description, p.Homepage = s.Description, s.Homepage
+	p.Platforms = platform.Defaults()
+	if len(s.Platforms) > 0 {
+		p.Platforms = nil
+		for _, raw := range s.Platforms {
+			pl, err := platform.Parse(raw)
+			if err != nil {
+				return fmt.Errorf("platforms: %w", err)
+			}
+			if slices.Contains(p.Platforms, pl) {
+				return fmt.Errorf("platforms: %s listed twice", pl)
+			}
+			p.Platforms = append(p.Platforms, pl)
+		}
+	}
+	p.Unavailable = map[platform.Platform]string{}
+	for raw, reason := range s.Unavailable {
+		pl, err := platform.Parse(raw)
+		if err != nil {
+			return fmt.Errorf("unavailable: %w", err)
+		}
+		if !slices.Contains(p.Platforms, pl) {
+			return fmt.Errorf("unavailable: %s is not one of the program's platforms", pl)
+		}
+		if strings.TrimSpace(reason) == "" {
+			return fmt.Errorf("unavailable: %s needs a reason", pl)
+		}
+		p.Unavailable[pl] = strings.TrimSpace(reason)
+	}
+	if len(p.Real()) == 0 {
+		return errors.New("every platform is unavailable: the program has no real build")
+	}
+	p.Smoke = s.Smoke
+	if len(p.Smoke) == 0 {
+		p.Smoke = []string{"--version"}
+	}
+	return nil
+}

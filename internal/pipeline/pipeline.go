@@ -1,0 +1,361 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/buildx"
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/gotool"
+	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/verify"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"golang.org/x/sync/errgroup"
+)
+
+// Options configure builds.
+type Options struct {
+	Buildx buildx.Client
+	// GoImage is the Go builder image for the Dockerfiles' GO_IMAGE.
+	GoImage string
+	// Repository receives the images, e.g. localhost:5000/crossbin.
+	Repository string
+	// Jobs bounds how many platforms build at once.
+	Jobs int
+	// GoEnv is passed to builds as build arguments (GOPROXY, GOSUMDB, ...)
+	// and used for the host's own go tool.
+	GoEnv map[string]string
+	// Root is the repository root; unavailable/ is under it.
+	Root string
+	Log  *slog.Logger
+	// BuildOutput, when set, receives buildx's own output, each line
+	// prefixed with its job.
+	BuildOutput io.Writer
+	// Remote are go-containerregistry options for reading the registry.
+	Remote []remote.Option
+}
+
+// Outcome is what happened to one job.
+type Outcome struct {
+	Job
+	Digest   v1.Hash
+	Duration time.Duration
+	Verify   verify.Result
+	Err      error
+}
+
+// Report is one program's build.
+type Report struct {
+	Program  catalog.Program
+	Outcomes []Outcome
+	// Tags are the references that point at the program's index now.
+	Tags []string
+	// TagsMoved reports whether this build created or moved the tags;
+	// false when they already pointed at exactly these images.
+	TagsMoved bool
+	// TagNote says why tags were left alone.
+	TagNote  string
+	Duration time.Duration
+}
+
+// Failed lists the jobs that failed.
+func (r Report) Failed() []Outcome {
+	var failed []Outcome
+	for _, o := range r.Outcomes {
+		if o.Err != nil {
+			failed = append(failed, o)
+		}
+	}
+	return failed
+}
+
+// Build builds prog for its platforms (or subset), verifies every image and
+// publishes the tags. It returns an error when any job fails; then no tag
+// is created or moved.
+func Build(ctx context.Context, opt Options, prog catalog.Program, subset []platform.Platform) (Report, error) {
+	start := time.Now()
+	rep := Report{Program: prog}
+	jobs, err := Plan(prog, subset)
+	if err != nil {
+		return rep, err
+	}
+	src, err := gotool.Download(ctx, goEnviron(opt.GoEnv), prog.Module, prog.Version)
+	if err != nil {
+		return rep, fmt.Errorf("%s: %w", prog.Name, err)
+	}
+	released, err := src.Time()
+	if err != nil {
+		return rep, err
+	}
+	work, err := os.MkdirTemp("", "crossbin-build-")
+	if err != nil {
+		return rep, err
+	}
+	defer os.RemoveAll(work)
+
+	opt.Log.Info("building", "program", prog.Name, "version", prog.Version, "platforms", len(jobs), "parallel", opt.Jobs)
+	rep.Outcomes = make([]Outcome, len(jobs))
+	g := errgroup.Group{}
+	g.SetLimit(max(opt.Jobs, 1))
+	for i, job := range jobs {
+		g.Go(func() error {
+			req := Request(opt, job, src.Dir, released, filepath.Join(work, fmt.Sprintf("%d.json", i)))
+			rep.Outcomes[i] = run(ctx, opt, job, req)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if failed := rep.Failed(); len(failed) > 0 {
+		rep.Duration = time.Since(start)
+		rep.TagNote = "no tag moved: a platform failed"
+		return rep, failures(prog, failed)
+	}
+
+	// Verify every platform's image as pushed, then publish.
+	for i := range rep.Outcomes {
+		g.Go(func() error {
+			o := &rep.Outcomes[i]
+			o.Verify = verifyDigest(ctx, opt, o.Job, o.Digest)
+			if o.Verify.Err != nil {
+				o.Err = fmt.Errorf("verify: %w", o.Verify.Err)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if failed := rep.Failed(); len(failed) > 0 {
+		rep.Duration = time.Since(start)
+		rep.TagNote = "no tag moved: verification failed"
+		return rep, failures(prog, failed)
+	}
+	if len(subset) > 0 {
+		rep.TagNote = "platform subset: images pushed by digest, tags not moved"
+	} else if err := publish(ctx, opt, &rep); err != nil {
+		rep.Duration = time.Since(start)
+		return rep, err
+	}
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
+
+// Request is the build request for one job. sourceDir is the program's
+// verified module source; released is its release time.
+func Request(opt Options, job Job, sourceDir string, released time.Time, metadataFile string) buildx.BuildRequest {
+	prog := job.Program
+	args := map[string]string{"GO_IMAGE": opt.GoImage, "CREATED": released.Format(time.RFC3339)}
+	for k, v := range opt.GoEnv {
+		args[k] = v
+	}
+	goEnv, _ := job.Platform.GoEnv() // the catalog only holds valid platforms
+	for _, v := range goEnv {
+		args[v.Name] = v.Value
+	}
+	req := buildx.BuildRequest{
+		Context:         prog.Dir,
+		Platform:        job.Platform,
+		Args:            args,
+		Repository:      opt.Repository,
+		MetadataFile:    metadataFile,
+		SourceDateEpoch: released.Unix(),
+		Progress:        "plain",
+	}
+	if job.Unavailable {
+		dir := filepath.Join(opt.Root, "unavailable")
+		req.Context, req.Dockerfile = dir, filepath.Join(dir, "Dockerfile")
+		args["NAME"], args["VERSION"], args["PLATFORM"] = prog.Name, prog.Version, job.Platform.String()
+	} else if prog.SourceStage {
+		req.Contexts = map[string]string{"source": sourceDir}
+	}
+	return req
+}
+
+func run(ctx context.Context, opt Options, job Job, req buildx.BuildRequest) Outcome {
+	start := time.Now()
+	o := Outcome{Job: job}
+	kind := "build"
+	if job.Unavailable {
+		kind = "unavailable"
+	}
+	log := opt.Log.With("program", job.Program.Name, "platform", job.Platform.String())
+	log.Info("platform started", "kind", kind)
+	cmd := opt.Buildx.Command(ctx, buildx.BuildArgv(req)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if opt.BuildOutput != nil {
+		w := &prefixWriter{prefix: "[" + job.String() + "] ", w: opt.BuildOutput}
+		both := io.MultiWriter(&out, w)
+		cmd.Stdout, cmd.Stderr = both, both
+	}
+	err := cmd.Run()
+	o.Duration = time.Since(start)
+	if err != nil {
+		o.Err = fmt.Errorf("buildx build: %w\n%s", err, lastLines(out.String(), 25))
+		log.Error("platform failed", "duration", o.Duration.Round(time.Second))
+		return o
+	}
+	o.Digest, o.Err = readDigest(req.MetadataFile)
+	log.Info("platform built", "digest", o.Digest.String(), "duration", o.Duration.Round(100*time.Millisecond))
+	return o
+}
+
+// readDigest reads the pushed image's digest from buildx's metadata file.
+func readDigest(path string) (v1.Hash, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("read buildx metadata: %w", err)
+	}
+	var md struct {
+		Digest string `json:"containerimage.digest"`
+	}
+	if err := json.Unmarshal(data, &md); err != nil {
+		return v1.Hash{}, fmt.Errorf("parse buildx metadata %s: %w", path, err)
+	}
+	h, err := v1.NewHash(md.Digest)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("buildx metadata %s has no image digest: %w", path, err)
+	}
+	return h, nil
+}
+
+func verifyDigest(ctx context.Context, opt Options, job Job, digest v1.Hash) verify.Result {
+	ref, err := name.NewDigest(opt.Repository + "@" + digest.String())
+	if err != nil {
+		return verify.Result{Platform: job.Platform, Err: err}
+	}
+	img, err := remote.Image(ref, append(opt.Remote, remote.WithContext(ctx))...)
+	if err != nil {
+		return verify.Result{Platform: job.Platform, Err: fmt.Errorf("pull %s: %w", ref, err)}
+	}
+	return verify.Image(ctx, img, job.Program, job.Platform)
+}
+
+// Tags are the tags a program's index gets.
+func Tags(repo string, prog catalog.Program) []string {
+	return []string{repo + ":" + prog.Name, repo + ":" + prog.Name + "-" + prog.Version}
+}
+
+// publish merges the digests into one index under the program's tags,
+// unless both tags already point at an index of exactly these images.
+func publish(ctx context.Context, opt Options, rep *Report) error {
+	prog := rep.Program
+	rep.Tags = Tags(opt.Repository, prog)
+	var sources []string
+	var digests []v1.Hash
+	for _, o := range rep.Outcomes {
+		sources = append(sources, opt.Repository+"@"+o.Digest.String())
+		digests = append(digests, o.Digest)
+	}
+	unchanged := true
+	for _, tag := range rep.Tags {
+		current, err := indexDigests(ctx, opt, tag)
+		if err != nil || !slices.Equal(current, digests) {
+			unchanged = false
+		}
+	}
+	if unchanged {
+		rep.TagNote = "tags already point at these images: nothing moved"
+		return nil
+	}
+	argv, err := buildx.MergeArgv(buildx.MergeRequest{
+		Tags: rep.Tags, Sources: sources,
+		Annotations: map[string]string{
+			"org.opencontainers.image.title":   prog.Name,
+			"org.opencontainers.image.version": prog.Version,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := opt.Buildx.Run(ctx, argv...); err != nil {
+		return fmt.Errorf("merge %s: %w", prog.Name, err)
+	}
+	rep.TagsMoved = true
+	opt.Log.Info("published", "program", prog.Name, "tags", strings.Join(rep.Tags, " "))
+	return nil
+}
+
+// indexDigests lists the manifests of the index a tag points at.
+func indexDigests(ctx context.Context, opt Options, tag string) ([]v1.Hash, error) {
+	ref, err := name.NewTag(tag)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := remote.Index(ref, append(opt.Remote, remote.WithContext(ctx))...)
+	if err != nil {
+		return nil, err
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var ds []v1.Hash
+	for _, d := range m.Manifests {
+		ds = append(ds, d.Digest)
+	}
+	return ds, nil
+}
+
+func failures(prog catalog.Program, failed []Outcome) error {
+	errs := []error{fmt.Errorf("%s %s: %d platform(s) failed; no tag was created or moved", prog.Name, prog.Version, len(failed))}
+	for _, o := range failed {
+		errs = append(errs, fmt.Errorf("%s: %w", o.Platform, o.Err))
+	}
+	return errors.Join(errs...)
+}
+
+func goEnviron(goEnv map[string]string) []string {
+	env := os.Environ()
+	for k, v := range goEnv {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// prefixWriter writes whole lines, each with a prefix; concurrent jobs
+// share the underlying writer.
+type prefixWriter struct {
+	prefix string
+	w      io.Writer
+	buf    []byte
+}
+
+var outputMu sync.Mutex
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		outputMu.Lock()
+		_, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
+		outputMu.Unlock()
+		p.buf = p.buf[i+1:]
+		if err != nil {
+			return len(b), err
+		}
+	}
+}
+

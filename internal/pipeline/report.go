@@ -1,0 +1,53 @@
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Table renders the report as the summary printed after a build.
+func (r Report) Table() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (%s)\n", r.Program.Name, r.Program.Version, r.Program.Module)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PLATFORM\tRESULT\tSIZE\tDURATION\tCHECK")
+	for _, o := range r.Outcomes {
+		result := "built"
+		if o.Unavailable {
+			result = "unavailable"
+		}
+		check := o.Verify.Output
+		switch {
+		case o.Err != nil:
+			result = "FAILED"
+			check = firstLine(o.Err.Error())
+		case o.Verify.Note != "":
+			check = o.Verify.ELF + "; " + o.Verify.Note
+		}
+		size := "-"
+		if o.Verify.Size > 0 {
+			size = fmt.Sprintf("%.1f MiB", float64(o.Verify.Size)/(1<<20))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Platform, result, size, o.Duration.Round(100*time.Millisecond), check)
+	}
+	tw.Flush()
+	if len(r.Tags) > 0 {
+		verb := "published"
+		if !r.TagsMoved {
+			verb = "unchanged"
+		}
+		fmt.Fprintf(&b, "%s: %s\n", verb, strings.Join(r.Tags, " "))
+	}
+	if r.TagNote != "" {
+		fmt.Fprintf(&b, "%s\n", r.TagNote)
+	}
+	fmt.Fprintf(&b, "total: %s\n", r.Duration.Round(100*time.Millisecond))
+	return b.String()
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -1,0 +1,204 @@
+// Package verify checks published images the way a user would meet them:
+// it pulls each platform's image from the registry, takes /bin/<name> out of
+// it, checks the ELF header against the platform (machine, class, byte
+// order, statically linked) and runs the binary, natively or under QEMU via
+// binfmt_misc. A real build must print its pinned version for the
+// program's smoke command; an unavailable platform must print its line and
+// exit 1. Where this machine cannot execute a platform's binaries at all
+// (linux/386 on a kernel without IA-32 emulation), the ELF check stands
+// alone and the result says so.
+package verify
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/platform"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+)
+
+// Result is what verification found for one platform.
+type Result struct {
+	Platform    platform.Platform
+	Unavailable bool
+	Size        int64  // bytes of /bin/<name>
+	ELF         string // machine, class, byte order
+	Ran         bool   // the binary was executed
+	Output      string // first line of what it printed
+	Note        string // e.g. why it was not run
+	Err         error
+}
+
+// RunTimeout bounds one execution of a binary (QEMU is slow to start).
+const RunTimeout = 2 * time.Minute
+
+// ErrCannotRun reports that this machine cannot execute a binary.
+var ErrCannotRun = errors.New("this machine cannot execute it")
+
+// Image verifies the image of prog for pl.
+func Image(ctx context.Context, img v1.Image, prog catalog.Program, pl platform.Platform) Result {
+	r := Result{Platform: pl, Unavailable: !prog.Available(pl)}
+	dir, err := os.MkdirTemp("", "crossbin-verify-")
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, prog.Name)
+	if r.Size, err = extract(img, "bin/"+prog.Name, bin); err != nil {
+		r.Err = fmt.Errorf("%s %s: %w", prog.Name, pl, err)
+		return r
+	}
+	r = Binary(ctx, bin, prog, pl, r)
+	return r
+}
+
+// Binary verifies an extracted binary; r carries what is known so far.
+func Binary(ctx context.Context, bin string, prog catalog.Program, pl platform.Platform, r Result) Result {
+	fail := func(err error) Result {
+		r.Err = fmt.Errorf("%s %s: %w", prog.Name, pl, err)
+		return r
+	}
+	got, err := CheckELF(bin, pl)
+	r.ELF = got
+	if err != nil {
+		return fail(err)
+	}
+	args := prog.Smoke
+	if r.Unavailable {
+		args = nil
+	}
+	out, code, err := Run(ctx, bin, args...)
+	if errors.Is(err, ErrCannotRun) {
+		r.Note = fmt.Sprintf("ELF checked only: this machine cannot execute %s binaries", pl)
+		return r
+	}
+	if err != nil {
+		return fail(err)
+	}
+	r.Ran = true
+	r.Output = firstLine(out)
+	if r.Unavailable {
+		want := fmt.Sprintf("%s %s is unavailable on %s", prog.Name, prog.Version, pl)
+		if code != 1 || strings.TrimSpace(out) != want {
+			return fail(fmt.Errorf("the unavailable binary exited %d printing %q; want exit 1 and %q", code, strings.TrimSpace(out), want))
+		}
+		return r
+	}
+	if code != 0 {
+		return fail(fmt.Errorf("`%s %s` exited %d: %s", prog.Name, strings.Join(args, " "), code, strings.TrimSpace(out)))
+	}
+	if !mentionsVersion(out, prog.Version) {
+		return fail(fmt.Errorf("`%s %s` printed %q, which does not name version %s", prog.Name, strings.Join(args, " "), strings.TrimSpace(out), prog.Version))
+	}
+	return r
+}
+
+// mentionsVersion reports whether out names version, with or without its
+// leading "v" (dlv prints "Version: 1.6.1").
+func mentionsVersion(out, version string) bool {
+	return strings.Contains(out, version) || strings.Contains(out, strings.TrimPrefix(version, "v"))
+}
+
+// CheckELF checks that path is a static ELF executable for pl and describes
+// its header.
+func CheckELF(path string, pl platform.Platform) (string, error) {
+	want, err := pl.ELF()
+	if err != nil {
+		return "", err
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("not an ELF executable: %w", err)
+	}
+	defer f.Close()
+	got := platform.ELF{Machine: f.Machine, Class: f.Class, Order: f.Data}
+	if got != want {
+		return got.String(), fmt.Errorf("ELF header is %s; %s needs %s", got, pl, want)
+	}
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		return got.String(), fmt.Errorf("ELF type %s is not an executable", f.Type)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return got.String(), errors.New("dynamically linked (has a program interpreter); crossbin images need static binaries")
+		}
+	}
+	return got.String(), nil
+}
+
+// Run executes bin with args and returns its combined output and exit code.
+// ErrCannotRun means the kernel refused the binary's format.
+func Run(ctx context.Context, bin string, args ...string) (string, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, RunTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = []string{"HOME=" + os.TempDir(), "PATH=/usr/bin:/bin"}
+	cmd.Dir = os.TempDir()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.Is(err, syscall.ENOEXEC):
+		return "", 0, fmt.Errorf("%w (exec format error)", ErrCannotRun)
+	case errors.As(err, &exit):
+		if ctx.Err() != nil {
+			return out.String(), -1, fmt.Errorf("timed out after %s", RunTimeout)
+		}
+		return out.String(), exit.ExitCode(), nil
+	case err != nil:
+		return out.String(), -1, err
+	}
+	return out.String(), 0, nil
+}
+
+// extract writes the file at name (no leading slash) in img's flattened
+// filesystem to dst and returns its size.
+func extract(img v1.Image, name, dst string) (int64, error) {
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return 0, fmt.Errorf("the image has no /%s", name)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read image layers: %w", err)
+		}
+		if strings.TrimPrefix(h.Name, "/") != name && strings.TrimPrefix(h.Name, "./") != name {
+			continue
+		}
+		if h.Typeflag != tar.TypeReg {
+			return 0, fmt.Errorf("/%s in the image is not a regular file", name)
+		}
+		f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+		if err != nil {
+			return 0, err
+		}
+		n, err := io.Copy(f, tr)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return n, err
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}

@@ -1,0 +1,37 @@
+//go:build mage
+
+package main
+
+import (
+	"context"
+
+	"github.com/magefile/mage/mg"
+)
+
+// Build builds programs of the catalog.
+type Build mg.Namespace
+
+// Program builds one program for every platform, verifies it and publishes <name> and <name>-<version>; -platforms=a,b builds a subset without moving tags.
+func (Build) Program(ctx context.Context, name string, platforms *string) error {
+	a, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	return a.BuildProgram(ctx, name, deref(platforms))
+}
+
+// Verify checks a published program: ELF header and a run of every platform's binary.
+func Verify(ctx context.Context, name string) error {
+	a, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	return a.Verify(ctx, name)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
