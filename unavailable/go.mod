@@ -1,0 +1,3 @@
+module github.com/crossbin/crossbin/unavailable
+
+go 1.26
