@@ -202,7 +202,7 @@ func run(ctx context.Context, opt Options, job Job, req buildx.BuildRequest) Out
 	err := cmd.Run()
 	o.Duration = time.Since(start)
 	if err != nil {
-		o.Err = fmt.Errorf("buildx build: %w\n%s", err, lastLines(out.String(), 25))
+		o.Err = fmt.Errorf("buildx build: %s (%w)\n%s", StepError(out.String()), err, lastLines(out.String(), 25))
 		log.Error("platform failed", "duration", o.Duration.Round(time.Second))
 		return o
 	}
@@ -322,6 +322,42 @@ func goEnviron(goEnv map[string]string) []string {
 		env = append(env, k+"="+v)
 	}
 	return env
+}
+
+// StepError picks the cause out of buildx's plain progress output: the
+// last lines the failed step printed (e.g. the compiler's error), or
+// buildx's own ERROR line when no step failed.
+func StepError(out string) string {
+	lines := strings.Split(out, "\n")
+	step := ""
+	for _, l := range lines {
+		if id, rest, ok := strings.Cut(l, " "); ok && strings.HasPrefix(id, "#") && strings.HasPrefix(rest, "ERROR:") {
+			step = id
+		}
+	}
+	var printed []string
+	for _, l := range lines {
+		id, rest, ok := strings.Cut(l, " ")
+		if !ok || id != step || step == "" {
+			continue
+		}
+		// Step output lines are "#12 29.95 text": drop the timestamp.
+		if ts, text, ok := strings.Cut(rest, " "); ok && strings.Trim(ts, "0123456789.") == "" {
+			printed = append(printed, text)
+		}
+	}
+	if len(printed) > 0 {
+		if len(printed) > 8 {
+			printed = printed[len(printed)-8:]
+		}
+		return strings.Join(printed, "; ")
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "ERROR:") {
+			return lines[i]
+		}
+	}
+	return "see the build output above"
 }
 
 func lastLines(s string, n int) string {

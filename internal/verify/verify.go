@@ -145,12 +145,22 @@ func CheckELF(path string, pl platform.Platform) (string, error) {
 func Run(ctx context.Context, bin string, args ...string) (string, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, RunTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = []string{"HOME=" + os.TempDir(), "PATH=/usr/bin:/bin"}
-	cmd.Dir = os.TempDir()
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	var err error
+	// A binary just written can be busy for a moment: another goroutine's
+	// fork may still hold its write descriptor (golang/go#22315).
+	for attempt := 0; ; attempt++ {
+		out.Reset()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = []string{"HOME=" + os.TempDir(), "PATH=/usr/bin:/bin"}
+		cmd.Dir = os.TempDir()
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err = cmd.Run()
+		if !errors.Is(err, syscall.ETXTBSY) || attempt == 20 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	var exit *exec.ExitError
 	switch {
 	case errors.Is(err, syscall.ENOEXEC):

@@ -1,0 +1,123 @@
+package catalog
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/crossbin/crossbin/internal/platform"
+)
+
+// TestRealCatalog loads dockerfiles/ as the tools do.
+func TestRealCatalog(t *testing.T) {
+	c, err := Load(filepath.Join("..", "..", "dockerfiles"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"dlv", "helm", "shfmt"} {
+		if _, err := c.Get(name); err != nil {
+			t.Error(err)
+		}
+	}
+	helm, _ := c.Get("helm")
+	if helm.Module != "helm.sh/helm/v3" || helm.Version != "v3.6.2" || !helm.SourceStage || len(helm.Platforms) != 8 {
+		t.Errorf("helm = %+v", helm)
+	}
+	dlv, _ := c.Get("dlv")
+	if real := dlv.Real(); len(real) != 2 || real[0].String() != "linux/amd64" || real[1].String() != "linux/arm64" {
+		t.Errorf("dlv real platforms = %v", real)
+	}
+	if dlv.SourceStage || strings.Join(dlv.Smoke, " ") != "version" {
+		t.Errorf("dlv = %+v", dlv)
+	}
+	_, err = c.Get("kubectl")
+	if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "dlv, helm, shfmt") {
+		t.Errorf("unknown program: %v", err)
+	}
+}
+
+const goodDockerfile = `ARG GO_IMAGE=golang:1.26-alpine
+ARG MODULE=example.com/tool
+# renovate: datasource=go depName=example.com/tool
+ARG VERSION=v1.2.3
+FROM ${GO_IMAGE}
+`
+
+func writeProgram(t *testing.T, name, dockerfile, spec string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if dockerfile != "" {
+		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644)
+	}
+	if spec != "-" {
+		os.WriteFile(filepath.Join(dir, SpecFile), []byte(spec), 0o644)
+	}
+	return dir
+}
+
+func TestLoadProgram(t *testing.T) {
+	p, err := LoadProgram(writeProgram(t, "tool", goodDockerfile, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Module != "example.com/tool" || p.Version != "v1.2.3" || len(p.Platforms) != 8 || len(p.Unavailable) != 0 || strings.Join(p.Smoke, " ") != "--version" {
+		t.Errorf("defaults: %+v", p)
+	}
+	p, err = LoadProgram(writeProgram(t, "tool", goodDockerfile, "platforms: [linux/amd64, linux/loong64, linux/aarch64]\nunavailable:\n  linux/loong64: no port yet\nsmoke: [version, --short]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Platforms) != 3 || p.Platforms[2].String() != "linux/arm64" || p.Available(platform.Platform{OS: "linux", Arch: "loong64"}) {
+		t.Errorf("spec: %+v", p)
+	}
+}
+
+func TestLoadProgramErrors(t *testing.T) {
+	noRenovate := strings.Replace(goodDockerfile, "# renovate: datasource=go depName=example.com/tool\n", "", 1)
+	for _, tc := range []struct {
+		name, dir, dockerfile, spec, want string
+	}{
+		{"no spec", "tool", goodDockerfile, "-", "every program needs a program.yaml"},
+		{"no Dockerfile", "tool", "", "", "Dockerfile"},
+		{"bad name", "Tool", goodDockerfile, "", "program names are lower-case"},
+		{"unknown field", "tool", goodDockerfile, "platfroms: [linux/amd64]\n", "field platfroms not found"},
+		{"bad yaml", "tool", goodDockerfile, "smoke: [\n", "parse"},
+		{"missing VERSION", "tool", "ARG MODULE=example.com/tool\nFROM scratch\n", "", "missing `ARG VERSION=vX.Y.Z`"},
+		{"VERSION in a stage", "tool", "ARG MODULE=example.com/tool\nFROM scratch\nARG VERSION=v1.0.0\n", "", "missing `ARG VERSION=vX.Y.Z`"},
+		{"bad VERSION", "tool", strings.Replace(goodDockerfile, "v1.2.3", "1.2.3", 1), "", "not a canonical semantic version"},
+		{"short VERSION", "tool", strings.Replace(goodDockerfile, "v1.2.3", "v1.2", 1), "", "not a canonical semantic version"},
+		{"missing MODULE", "tool", "ARG VERSION=v1.0.0\nFROM scratch\n", "", "missing `ARG MODULE=<module path>`"},
+		{"bad MODULE", "tool", strings.Replace(goodDockerfile, "MODULE=example.com/tool", "MODULE=Example..com", 1), "", "ARG MODULE"},
+		{"no renovate", "tool", noRenovate, "", "# renovate: datasource=go depName=example.com/tool"},
+		{"bad platform", "tool", goodDockerfile, "platforms: [linux/sparc]\n", "platforms:"},
+		{"duplicate platform", "tool", goodDockerfile, "platforms: [linux/arm64, linux/aarch64]\n", "listed twice"},
+		{"unavailable elsewhere", "tool", goodDockerfile, "platforms: [linux/amd64, linux/arm64]\nunavailable:\n  linux/s390x: nope\n", "not one of the program's platforms"},
+		{"no reason", "tool", goodDockerfile, "unavailable:\n  linux/s390x: \"\"\n", "needs a reason"},
+		{"all unavailable", "tool", goodDockerfile, "platforms: [linux/amd64]\nunavailable:\n  linux/amd64: nope\n", "no real build"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadProgram(writeProgram(t, tc.dir, tc.dockerfile, tc.spec))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v; want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzParseSpec(f *testing.F) {
+	f.Add("description: x\nunavailable:\n  linux/s390x: no\nsmoke: [version]\n")
+	f.Add("platforms: [linux/amd64]\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := ParseSpec([]byte(in))
+		if err != nil {
+			return
+		}
+		p := Program{Name: "x"}
+		_ = p.fromSpec(s) // must not panic
+	})
+}

@@ -1,0 +1,155 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/pipeline"
+	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/stacktest"
+	"github.com/crossbin/crossbin/internal/verify"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// options builds into a repository of its own on the embedded stack's
+// registry, so tests never move the tags a user built.
+func options(t *testing.T) pipeline.Options {
+	t.Helper()
+	cfg, ep := stacktest.Up(t)
+	return pipeline.Options{
+		Buildx: ep.Buildx, GoImage: ep.GoImage, Repository: ep.Registry + "/crossbin-test",
+		Jobs: cfg.Jobs, GoEnv: cfg.GoEnv, Root: filepath.Join("..", ".."), Log: stacktest.Logger(t),
+	}
+}
+
+func load(t *testing.T, dir string) catalog.Program {
+	t.Helper()
+	p, err := catalog.LoadProgram(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestShfmtEveryPlatform builds shfmt for all 8 platforms, verifies the
+// published index, and checks a second build moves nothing.
+func TestShfmtEveryPlatform(t *testing.T) {
+	opt := options(t)
+	ctx := context.Background()
+	shfmt := load(t, filepath.Join("..", "..", "dockerfiles", "shfmt"))
+	rep, err := pipeline.Build(ctx, opt, shfmt, nil)
+	t.Logf("\n%s", rep.Table())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Outcomes) != 8 || len(rep.Tags) != 2 {
+		t.Fatalf("%d outcomes, tags %v; want 8 platforms and 2 tags", len(rep.Outcomes), rep.Tags)
+	}
+	for _, tag := range rep.Tags {
+		results, err := verify.Published(ctx, tag, shfmt)
+		if err != nil {
+			t.Fatalf("verify %s: %v", tag, err)
+		}
+		if len(results) != 8 {
+			t.Fatalf("%s holds %d platforms", tag, len(results))
+		}
+		for _, r := range results {
+			if r.Ran && r.Output != shfmt.Version {
+				t.Errorf("%s %s printed %q; want %s", tag, r.Platform, r.Output, shfmt.Version)
+			}
+			if r.Platform.Arch != "386" && !r.Ran {
+				t.Errorf("%s %s was not run (%s)", tag, r.Platform, r.Note)
+			}
+		}
+	}
+
+	again, err := pipeline.Build(ctx, opt, shfmt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.TagsMoved {
+		t.Error("a rebuild with nothing changed moved the tags")
+	}
+	for i, o := range again.Outcomes {
+		if o.Digest != rep.Outcomes[i].Digest {
+			t.Errorf("%s: digest changed on rebuild: %s -> %s", o.Platform, rep.Outcomes[i].Digest, o.Digest)
+		}
+	}
+}
+
+// TestDlvAvailability checks delve v1.6.1's split: real builds on amd64 and
+// arm64, the unavailable binary elsewhere.
+func TestDlvAvailability(t *testing.T) {
+	opt := options(t)
+	ctx := context.Background()
+	dlv := load(t, filepath.Join("..", "..", "dockerfiles", "dlv"))
+	rep, err := pipeline.Build(ctx, opt, dlv, nil)
+	t.Logf("\n%s", rep.Table())
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := verify.Published(ctx, rep.Tags[1], dlv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		switch r.Platform.String() {
+		case "linux/amd64", "linux/arm64":
+			if r.Unavailable || !r.Ran || r.Output != "Delve Debugger" || r.Size < 5<<20 {
+				t.Errorf("%s: want a real delve, got %+v", r.Platform, r)
+			}
+		case "linux/s390x":
+			if !r.Unavailable || !r.Ran || r.Output != "dlv v1.6.1 is unavailable on linux/s390x" {
+				t.Errorf("s390x: want the unavailable line, got %+v", r)
+			}
+		default:
+			if !r.Unavailable {
+				t.Errorf("%s: want unavailable", r.Platform)
+			}
+		}
+	}
+}
+
+// TestFailingPlatformMovesNoTag builds a program whose Dockerfile fails on
+// one platform: the error names the platform and its cause, and no tag
+// appears.
+func TestFailingPlatformMovesNoTag(t *testing.T) {
+	opt := options(t)
+	ctx := context.Background()
+	prog := load(t, filepath.Join("testdata", "dockerfiles", "brokenfmt"))
+	rep, err := pipeline.Build(ctx, opt, prog, nil)
+	t.Logf("\n%s", rep.Table())
+	if err == nil {
+		t.Fatal("a failing platform built")
+	}
+	for _, want := range []string{"linux/s390x", "brokenfmt: no s390x build", "no tag was created or moved"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	if failed := rep.Failed(); len(failed) != 1 || failed[0].Platform.String() != "linux/s390x" {
+		t.Errorf("failed jobs: %v", failed)
+	}
+	for _, tag := range pipeline.Tags(opt.Repository, prog) {
+		ref, _ := name.NewTag(tag)
+		_, err := remote.Head(ref)
+		var terr *transport.Error
+		if !errors.As(err, &terr) || terr.StatusCode != 404 {
+			t.Errorf("%s exists after a failed build (err %v)", tag, err)
+		}
+	}
+	// A platform subset that leaves the broken platform out builds, and
+	// still moves no tag.
+	amd64, _ := platform.Parse("linux/amd64")
+	rep, err = pipeline.Build(ctx, opt, prog, []platform.Platform{amd64})
+	if err != nil || rep.TagsMoved || !slices.ContainsFunc(rep.Outcomes, func(o pipeline.Outcome) bool { return o.Digest.Hex != "" }) {
+		t.Fatalf("subset build: moved=%v err=%v", rep.TagsMoved, err)
+	}
+}

@@ -1,0 +1,140 @@
+package pipeline
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/buildx"
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/golden"
+	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/verify"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+func program(t *testing.T, name string) catalog.Program {
+	t.Helper()
+	p, err := catalog.LoadProgram(filepath.Join("..", "..", "dockerfiles", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustParse(t *testing.T, s string) platform.Platform {
+	t.Helper()
+	p, err := platform.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPlan(t *testing.T) {
+	dlv := program(t, "dlv")
+	jobs, err := Plan(dlv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range jobs {
+		kind := "real"
+		if j.Unavailable {
+			kind = "unavailable"
+		}
+		got = append(got, j.Platform.String()+"="+kind)
+	}
+	want := "linux/amd64=real linux/386=unavailable linux/arm64=real linux/arm/v6=unavailable linux/arm/v7=unavailable linux/s390x=unavailable linux/ppc64le=unavailable linux/riscv64=unavailable"
+	if strings.Join(got, " ") != want {
+		t.Errorf("plan:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+
+	jobs, err = Plan(dlv, []platform.Platform{mustParse(t, "linux/aarch64"), mustParse(t, "linux/arm64")})
+	if err != nil || len(jobs) != 1 || jobs[0].Platform.String() != "linux/arm64" {
+		t.Errorf("subset: %v, %v", jobs, err)
+	}
+	for _, tc := range []struct{ platform, want string }{
+		{"linux/s390x", "dlv is unavailable on linux/s390x (delve has no linux/s390x backend): choose among its real platforms linux/amd64, linux/arm64"},
+		{"linux/loong64", "dlv does not cover linux/loong64"},
+	} {
+		if _, err := Plan(dlv, []platform.Platform{mustParse(t, tc.platform)}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Plan(%s) err = %v; want %q", tc.platform, err, tc.want)
+		}
+	}
+}
+
+func TestRequestArgv(t *testing.T) {
+	opt := Options{
+		GoImage: "golang:1.26.8-alpine", Repository: "localhost:5000/crossbin", Root: "/repo",
+		GoEnv: map[string]string{"GOPROXY": "https://proxy.golang.org,direct", "GOFLAGS": "-buildvcs=false"},
+	}
+	released := time.Date(2021, 6, 9, 18, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		program, platform string
+	}{
+		{"shfmt", "linux/arm/v6"},
+		{"helm", "linux/riscv64"},
+		{"dlv", "linux/s390x"},
+	} {
+		prog := program(t, tc.program)
+		prog.Dir = "dockerfiles/" + tc.program // stable across checkouts
+		job := Job{Program: prog, Platform: mustParse(t, tc.platform), Unavailable: !prog.Available(mustParse(t, tc.platform))}
+		req := Request(opt, job, "/gomod/"+prog.Module+"@"+prog.Version, released, "/tmp/metadata.json")
+		name := tc.program + "-" + strings.ReplaceAll(tc.platform, "/", "-") + ".argv"
+		golden.Check(t, name, []byte(strings.Join(buildx.BuildArgv(req), "\n")+"\n"))
+	}
+}
+
+func TestStepError(t *testing.T) {
+	out, err := os.ReadFile("testdata/helm-riscv64.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := StepError(string(out))
+	if !strings.Contains(got, "procfs@v0.2.0/cpuinfo.go:71:9: undefined: parseCPUInfo") {
+		t.Errorf("StepError = %q", got)
+	}
+	if got := StepError("#1 loading\nERROR: failed to dial buildkitd\n"); got != "ERROR: failed to dial buildkitd" {
+		t.Errorf("no failed step: %q", got)
+	}
+}
+
+func TestReadDigest(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	os.WriteFile(good, []byte(`{"containerimage.digest":"sha256:8ea5212d2032a9b090c588086f80e9096289271ff509e1997b6b710192c23146","image.name":"localhost:5000/crossbin"}`), 0o644)
+	if h, err := readDigest(good); err != nil || h.Hex[:6] != "8ea521" {
+		t.Errorf("readDigest = %v, %v", h, err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"buildx.build.ref":"x"}`), 0o644)
+	if _, err := readDigest(bad); err == nil || !strings.Contains(err.Error(), "no image digest") {
+		t.Errorf("missing digest: %v", err)
+	}
+	if _, err := readDigest(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("missing file accepted")
+	}
+}
+
+func TestTable(t *testing.T) {
+	dlv := program(t, "dlv")
+	h, _ := v1.NewHash("sha256:8ea5212d2032a9b090c588086f80e9096289271ff509e1997b6b710192c23146")
+	rep := Report{
+		Program: dlv,
+		Outcomes: []Outcome{
+			{Job: Job{Program: dlv, Platform: mustParse(t, "linux/amd64")}, Digest: h, Duration: 31 * time.Second,
+				Verify: verify.Result{Size: 11 << 20, Ran: true, Output: "Delve Debugger"}},
+			{Job: Job{Program: dlv, Platform: mustParse(t, "linux/386"), Unavailable: true}, Digest: h, Duration: time.Second,
+				Verify: verify.Result{Size: 1 << 20, ELF: "EM_386 ELFCLASS32 ELFDATA2LSB", Note: "ELF checked only: this machine cannot execute linux/386 binaries"}},
+			{Job: Job{Program: dlv, Platform: mustParse(t, "linux/arm64")}, Duration: 2 * time.Second,
+				Err: errors.New("buildx build: undefined: parseCPUInfo (exit status 1)\nmore")},
+		},
+		TagNote:  "no tag moved: a platform failed",
+		Duration: 40 * time.Second,
+	}
+	golden.Check(t, "table.txt", []byte(rep.Table()))
+}
