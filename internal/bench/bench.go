@@ -1,0 +1,123 @@
+// Package bench measures what crossbin costs over the bare go tool: the
+// same program for the same platforms, built by a plain
+// `GOOS=… GOARCH=… go install` loop and by the pipeline, on the same warm Go
+// module and build caches, reported as a ratio.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/pipeline"
+)
+
+// Result is one benchmark run.
+type Result struct {
+	Program   catalog.Program
+	Platforms int
+	// Bare is the go install loop, one platform after another.
+	Bare time.Duration
+	// Rebuild is the pipeline after dropping BuildKit's layer cache, on
+	// warm Go caches; push, verify and merge included.
+	Rebuild time.Duration
+	// Cached is the pipeline again with nothing changed.
+	Cached time.Duration
+}
+
+// Run warms the caches with one pipeline build, then times the bare loop,
+// a pipeline rebuild and a cached pipeline run.
+func Run(ctx context.Context, opt pipeline.Options, prog catalog.Program, pkg string) (Result, error) {
+	r := Result{Program: prog, Platforms: len(prog.Real())}
+	if _, err := pipeline.Build(ctx, opt, prog, nil); err != nil {
+		return r, fmt.Errorf("warm-up build: %w", err)
+	}
+	if err := bareLoop(ctx, opt, prog, pkg); err != nil { // warms the host's Go caches
+		return r, err
+	}
+	start := time.Now()
+	if err := bareLoop(ctx, opt, prog, pkg); err != nil {
+		return r, err
+	}
+	r.Bare = time.Since(start)
+
+	// Drop BuildKit's layer cache but keep its cache mounts (the Go module
+	// and build caches), so every step runs again on warm Go caches.
+	// (`buildx build --no-cache` would start the cache mounts empty too.)
+	if _, err := opt.Buildx.Run(ctx, PruneLayersArgv()...); err != nil {
+		return r, err
+	}
+	start = time.Now()
+	if _, err := pipeline.Build(ctx, opt, prog, nil); err != nil {
+		return r, err
+	}
+	r.Rebuild = time.Since(start)
+	start = time.Now()
+	if _, err := pipeline.Build(ctx, opt, prog, nil); err != nil {
+		return r, err
+	}
+	r.Cached = time.Since(start)
+	return r, nil
+}
+
+// PruneLayersArgv removes the builder's layer cache and keeps its cache
+// mounts.
+func PruneLayersArgv() []string {
+	return []string{"prune", "--force", "--filter", "type=regular"}
+}
+
+// bareLoop installs pkg@version for each real platform, one after another,
+// the way a shell loop over GOOS/GOARCH would.
+func bareLoop(ctx context.Context, opt pipeline.Options, prog catalog.Program, pkg string) error {
+	gopath, err := os.MkdirTemp("", "crossbin-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(gopath)
+	for _, pl := range prog.Real() {
+		env, err := pl.GoEnv()
+		if err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", pkg+"@"+prog.Version)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOPATH="+gopath, "GOBIN=")
+		if modcache, err := exec.CommandContext(ctx, "go", "env", "GOMODCACHE").Output(); err == nil {
+			cmd.Env = append(cmd.Env, "GOMODCACHE="+strings.TrimSpace(string(modcache)))
+		}
+		for k, v := range opt.GoEnv {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		for _, v := range env {
+			cmd.Env = append(cmd.Env, v.String())
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("bare go install for %s: %w\n%s", pl, err, out)
+		}
+	}
+	return nil
+}
+
+// String renders the result as a small table with the ratios.
+func (r Result) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s, %d platforms, warm Go module and build caches\n", r.Program.Name, r.Program.Version, r.Platforms)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tTIME\tRATIO TO BARE LOOP")
+	fmt.Fprintf(tw, "bare `GOOS=… GOARCH=… go install` loop\t%s\t1.00\n", r.Bare.Round(10*time.Millisecond))
+	fmt.Fprintf(tw, "crossbin, layer cache dropped (build+push+verify+merge)\t%s\t%.2f\n", r.Rebuild.Round(10*time.Millisecond), ratio(r.Rebuild, r.Bare))
+	fmt.Fprintf(tw, "crossbin, nothing changed\t%s\t%.2f\n", r.Cached.Round(10*time.Millisecond), ratio(r.Cached, r.Bare))
+	tw.Flush()
+	return b.String()
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

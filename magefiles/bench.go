@@ -1,0 +1,36 @@
+//go:build mage
+
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/crossbin/crossbin/internal/bench"
+	"github.com/magefile/mage/mg"
+)
+
+// Bench measures crossbin against the bare go tool.
+type Bench mg.Namespace
+
+// Build times shfmt for all platforms through crossbin and through a bare `go install` loop on warm caches, and prints the ratio.
+func (Bench) Build(ctx context.Context) error {
+	a, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	prog, err := a.Program("shfmt")
+	if err != nil {
+		return err
+	}
+	b, err := a.Builder(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := bench.Run(ctx, a.Pipeline(b), prog, prog.Module+"/cmd/shfmt")
+	if err != nil {
+		return err
+	}
+	fmt.Print(r)
+	return nil
+}
