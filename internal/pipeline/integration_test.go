@@ -153,3 +153,23 @@ func TestFailingPlatformMovesNoTag(t *testing.T) {
 		t.Fatalf("subset build: moved=%v err=%v", rep.TagsMoved, err)
 	}
 }
+
+// TestDockerfilesCheck lints every Dockerfile with BuildKit's checks.
+func TestDockerfilesCheck(t *testing.T) {
+	opt := options(t)
+	ctx := context.Background()
+	c, err := catalog.Load(filepath.Join("..", "..", "dockerfiles"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{filepath.Join("..", "..", "unavailable")}
+	for _, p := range c.Programs {
+		dirs = append(dirs, p.Dir)
+	}
+	for _, dir := range dirs {
+		out, err := opt.Buildx.Run(ctx, "build", "--check", "--build-arg", "GO_IMAGE="+opt.GoImage, dir)
+		if err != nil || !strings.Contains(string(out), "Check complete, no warnings found.") {
+			t.Errorf("%s: %v\n%s", dir, err, out)
+		}
+	}
+}

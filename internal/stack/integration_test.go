@@ -22,7 +22,9 @@ import (
 // not rebuilt), builds a multi-platform image with it, and takes it through
 // down, a repeated up and a crash.
 func TestStackLifecycle(t *testing.T) {
-	cfg := stacktest.Config(t)
+	// The shared stack first: it builds the tools (under its lock) that the
+	// private stack below links to.
+	cfg, _ := stacktest.Up(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(cfg.CacheDir, "tools"), 0o755); err != nil {
