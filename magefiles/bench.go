@@ -27,7 +27,7 @@ func (Bench) Build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := bench.Run(ctx, a.Pipeline(b), prog, prog.Module+"/cmd/shfmt")
+	r, err := bench.Run(ctx, a.Pipeline(b, nil), prog)
 	if err != nil {
 		return err
 	}

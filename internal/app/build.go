@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/verify"
 )
 
@@ -26,9 +28,30 @@ func (a *App) Program(name string) (catalog.Program, error) {
 	return c.Get(name)
 }
 
+// Patches loads patches/ and checks each names a catalog program.
+func (a *App) Patches(c catalog.Catalog) ([]patch.Patch, error) {
+	patches, err := patch.Load(filepath.Join(a.Root, "patches"))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range patches {
+		if _, err := c.Get(p.Program); err != nil {
+			return nil, fmt.Errorf("%s: program: %w", p.File, err)
+		}
+	}
+	return patches, nil
+}
+
+// Source is the module source preparer.
+func (a *App) Source() source.Preparer {
+	return source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Log: a.Log}
+}
+
 // Pipeline returns the pipeline options for a builder.
-func (a *App) Pipeline(b Builder) pipeline.Options {
+func (a *App) Pipeline(b Builder, patches []patch.Patch) pipeline.Options {
 	opt := pipeline.Options{
+		Source:     a.Source(),
+		Patches:    patches,
 		Buildx:     b.Buildx,
 		GoImage:    b.GoImage,
 		Repository: a.Config.Image,
@@ -46,7 +69,15 @@ func (a *App) Pipeline(b Builder) pipeline.Options {
 // BuildProgram builds, verifies and publishes one program, printing the
 // summary table. platforms overrides CROSSBIN_PLATFORMS when not empty.
 func (a *App) BuildProgram(ctx context.Context, name, platforms string) error {
-	prog, err := a.Program(name)
+	c, err := a.Catalog()
+	if err != nil {
+		return err
+	}
+	prog, err := c.Get(name)
+	if err != nil {
+		return err
+	}
+	patches, err := a.Patches(c)
 	if err != nil {
 		return err
 	}
@@ -63,7 +94,7 @@ func (a *App) BuildProgram(ctx context.Context, name, platforms string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := pipeline.Build(ctx, a.Pipeline(b), prog, subset)
+	rep, err := pipeline.Build(ctx, a.Pipeline(b, patches), prog, subset)
 	fmt.Print(rep.Table())
 	return err
 }
@@ -99,4 +130,22 @@ func kind(r verify.Result) string {
 		return "unavailable"
 	}
 	return "real"
+}
+
+// PatchOverview lists every patch against the pinned versions.
+func (a *App) PatchOverview() (string, error) {
+	c, err := a.Catalog()
+	if err != nil {
+		return "", err
+	}
+	patches, err := a.Patches(c)
+	if err != nil {
+		return "", err
+	}
+	var rows []patch.Overview
+	for _, p := range patches {
+		prog, _ := c.Get(p.Program) // checked by Patches
+		rows = append(rows, patch.Overview{Patch: p, Pinned: prog.Version, Applies: p.Matches(prog.Version)})
+	}
+	return patch.Table(rows), nil
 }

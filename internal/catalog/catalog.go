@@ -7,7 +7,8 @@
 //     Its global build arguments pin the facts buildx itself needs:
 //     `ARG MODULE=<module path>` and `ARG VERSION=<version>`, with the
 //     Renovate annotation `# renovate: datasource=go depName=<module>` on
-//     the line above VERSION so Renovate can bump it too.
+//     the line above VERSION so Renovate can bump it too, and
+//     `ARG PACKAGE=<main package inside the module>`.
 //   - program.yaml: what the Dockerfile cannot say: which platforms have no
 //     real build (and why), how to smoke-test the binary, where its home is.
 //
@@ -28,9 +29,9 @@ import (
 
 	"github.com/crossbin/crossbin/internal/dockerfile"
 	"github.com/crossbin/crossbin/internal/platform"
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
-	"go.yaml.in/yaml/v3"
 )
 
 // SpecFile is the name of a program's spec in its directory.
@@ -55,10 +56,12 @@ type Spec struct {
 
 // Program is one validated catalog entry.
 type Program struct {
-	Name        string
-	Dir         string // dockerfiles/<name>
-	Module      string
-	Version     string
+	Name    string
+	Dir     string // dockerfiles/<name>
+	Module  string
+	Version string
+	// Package is the main package, relative to the module root (cmd/helm).
+	Package     string
 	Description string
 	Homepage    string
 	// Platforms are all platforms the image covers, real and unavailable.
@@ -205,7 +208,14 @@ func (p *Program) fromDockerfile(data []byte) error {
 	if want := RenovateComment(mod.Value); !strings.Contains(ver.Comment, want) {
 		return fmt.Errorf("line %d: ARG VERSION needs the comment `# %s` on the line above, so Renovate can bump it", ver.Line, want)
 	}
-	p.Module, p.Version = mod.Value, ver.Value
+	pkg, ok := f.Global("PACKAGE")
+	if !ok || pkg.Value == "" {
+		return errors.New("missing `ARG PACKAGE=<main package, relative to the module root>` before the first FROM")
+	}
+	if strings.HasPrefix(pkg.Value, "/") || strings.HasPrefix(pkg.Value, ".") || module.CheckImportPath(mod.Value+"/"+pkg.Value) != nil {
+		return fmt.Errorf("line %d: ARG PACKAGE=%s: want a package path inside the module, like cmd/tool", pkg.Line, pkg.Value)
+	}
+	p.Module, p.Version, p.Package = mod.Value, ver.Value, pkg.Value
 	_, p.SourceStage = f.Stage("source")
 	return nil
 }

@@ -61,6 +61,18 @@ type Config struct {
 // GoEnvNames are the go tool settings passed through to builds.
 var GoEnvNames = []string{"GOPROXY", "GOSUMDB", "GOFLAGS", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOINSECURE"}
 
+// Environ is this process's environment with the Go settings applied: the
+// environment for the host's go tool.
+func (c Config) Environ() []string {
+	env := os.Environ()
+	for _, name := range GoEnvNames {
+		if v, ok := c.GoEnv[name]; ok {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env
+}
+
 // Embedded reports whether builds use the embedded stack.
 func (c Config) Embedded() bool { return c.Builder == "" }
 

@@ -8,9 +8,12 @@ package gotool
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -72,4 +75,31 @@ func (m Module) Time() (time.Time, error) {
 		return time.Time{}, fmt.Errorf("read %s@%s release time from %s: no valid Time (%v)", m.Path, m.Version, m.Info, err)
 	}
 	return info.Time.UTC(), nil
+}
+
+// CopyTree copies a directory of regular files and directories, such as a
+// module in the read-only module cache, making the copy writable.
+func CopyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type().IsRegular():
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, data, 0o644)
+		default:
+			return errors.New("unexpected file type at " + p)
+		}
+	})
 }

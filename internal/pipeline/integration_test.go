@@ -11,6 +11,7 @@ import (
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/stacktest"
 	"github.com/crossbin/crossbin/internal/verify"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -26,6 +27,7 @@ func options(t *testing.T) pipeline.Options {
 	return pipeline.Options{
 		Buildx: ep.Buildx, GoImage: ep.GoImage, Repository: ep.Registry + "/crossbin-test",
 		Jobs: cfg.Jobs, GoEnv: cfg.GoEnv, Root: filepath.Join("..", ".."), Log: stacktest.Logger(t),
+		Source: source.Preparer{CacheDir: cfg.CacheDir, Env: cfg.Environ(), Log: stacktest.Logger(t)},
 	}
 }
 

@@ -17,8 +17,9 @@ import (
 
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
-	"github.com/crossbin/crossbin/internal/gotool"
+	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/verify"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -46,11 +47,16 @@ type Options struct {
 	BuildOutput io.Writer
 	// Remote are go-containerregistry options for reading the registry.
 	Remote []remote.Option
+	// Source fetches and patches module sources.
+	Source source.Preparer
+	// Patches are the patches/ files; those matching a job are applied.
+	Patches []patch.Patch
 }
 
 // Outcome is what happened to one job.
 type Outcome struct {
 	Job
+	Patches  []string // names of the patches applied
 	Digest   v1.Hash
 	Duration time.Duration
 	Verify   verify.Result
@@ -67,7 +73,10 @@ type Report struct {
 	// false when they already pointed at exactly these images.
 	TagsMoved bool
 	// TagNote says why tags were left alone.
-	TagNote  string
+	TagNote string
+	// Obsolete lists the program's patches whose version range no longer
+	// matches its pinned version; they were skipped.
+	Obsolete []string
 	Duration time.Duration
 }
 
@@ -92,11 +101,11 @@ func Build(ctx context.Context, opt Options, prog catalog.Program, subset []plat
 	if err != nil {
 		return rep, err
 	}
-	src, err := gotool.Download(ctx, goEnviron(opt.GoEnv), prog.Module, prog.Version)
+	src, err := opt.Source.Fetch(ctx, prog)
 	if err != nil {
-		return rep, fmt.Errorf("%s: %w", prog.Name, err)
+		return rep, err
 	}
-	released, err := src.Time()
+	sources, err := prepare(ctx, opt, prog, src, jobs, &rep)
 	if err != nil {
 		return rep, err
 	}
@@ -112,8 +121,9 @@ func Build(ctx context.Context, opt Options, prog catalog.Program, subset []plat
 	g.SetLimit(max(opt.Jobs, 1))
 	for i, job := range jobs {
 		g.Go(func() error {
-			req := Request(opt, job, src.Dir, released, filepath.Join(work, fmt.Sprintf("%d.json", i)))
+			req := Request(opt, job, sources[i].Dir, src.Released, filepath.Join(work, fmt.Sprintf("%d.json", i)))
 			rep.Outcomes[i] = run(ctx, opt, job, req)
+			rep.Outcomes[i].Patches = sources[i].Patches
 			return nil
 		})
 	}
@@ -149,6 +159,59 @@ func Build(ctx context.Context, opt Options, prog catalog.Program, subset []plat
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// prepare returns each job's source: the pristine module, or a patched copy
+// shared by the jobs that the same patches apply to.
+func prepare(ctx context.Context, opt Options, prog catalog.Program, src source.Source, jobs []Job, rep *Report) ([]source.Source, error) {
+	sources := make([]source.Source, len(jobs))
+	type group struct {
+		patches   []patch.Patch
+		platforms []platform.Platform
+		jobs      []int
+	}
+	groups := map[string]*group{}
+	var order []string
+	for i, job := range jobs {
+		sources[i] = src
+		apply, obsolete := patch.Select(opt.Patches, prog.Name, prog.Version, job.Platform)
+		if i == 0 {
+			for _, p := range obsolete {
+				rep.Obsolete = append(rep.Obsolete, p.Name)
+				opt.Log.Warn("patch no longer applies: its version range does not match the pinned version", "patch", p.File, "program", prog.Name, "version", prog.Version, "range", p.Range)
+			}
+		}
+		if job.Unavailable || len(apply) == 0 {
+			continue
+		}
+		if !prog.SourceStage {
+			return nil, fmt.Errorf("%s applies to %s, but %s has no `source` stage to take patched source: build it from the module source like dockerfiles/helm does", apply[0].File, prog.Name, prog.Dockerfile())
+		}
+		var names []string
+		for _, p := range apply {
+			names = append(names, p.Name)
+		}
+		key := strings.Join(names, ",")
+		g, ok := groups[key]
+		if !ok {
+			g = &group{patches: apply}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.platforms = append(g.platforms, job.Platform)
+		g.jobs = append(g.jobs, i)
+	}
+	for _, key := range order {
+		g := groups[key]
+		patched, err := opt.Source.Patch(ctx, prog, src, g.patches, g.platforms)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range g.jobs {
+			sources[i] = patched
+		}
+	}
+	return sources, nil
 }
 
 // Request is the build request for one job. sourceDir is the program's
@@ -316,14 +379,6 @@ func failures(prog catalog.Program, failed []Outcome) error {
 	return errors.Join(errs...)
 }
 
-func goEnviron(goEnv map[string]string) []string {
-	env := os.Environ()
-	for k, v := range goEnv {
-		env = append(env, k+"="+v)
-	}
-	return env
-}
-
 // StepError picks the cause out of buildx's plain progress output: the
 // last lines the failed step printed (e.g. the compiler's error), or
 // buildx's own ERROR line when no step failed.
@@ -394,4 +449,3 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		}
 	}
 }
-

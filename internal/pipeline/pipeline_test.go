@@ -90,7 +90,7 @@ func TestRequestArgv(t *testing.T) {
 }
 
 func TestStepError(t *testing.T) {
-	out, err := os.ReadFile("testdata/helm-riscv64.out")
+	out, err := os.ReadFile("testdata/helm-riscv64.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,10 +130,11 @@ func TestTable(t *testing.T) {
 				Verify: verify.Result{Size: 11 << 20, Ran: true, Output: "Delve Debugger"}},
 			{Job: Job{Program: dlv, Platform: mustParse(t, "linux/386"), Unavailable: true}, Digest: h, Duration: time.Second,
 				Verify: verify.Result{Size: 1 << 20, ELF: "EM_386 ELFCLASS32 ELFDATA2LSB", Note: "ELF checked only: this machine cannot execute linux/386 binaries"}},
-			{Job: Job{Program: dlv, Platform: mustParse(t, "linux/arm64")}, Duration: 2 * time.Second,
+			{Job: Job{Program: dlv, Platform: mustParse(t, "linux/arm64")}, Duration: 2 * time.Second, Patches: []string{"dlv-fix"},
 				Err: errors.New("buildx build: undefined: parseCPUInfo (exit status 1)\nmore")},
 		},
 		TagNote:  "no tag moved: a platform failed",
+		Obsolete: []string{"dlv-old-fix"},
 		Duration: 40 * time.Second,
 	}
 	golden.Check(t, "table.txt", []byte(rep.Table()))

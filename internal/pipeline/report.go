@@ -12,7 +12,7 @@ func (r Report) Table() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s (%s)\n", r.Program.Name, r.Program.Version, r.Program.Module)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PLATFORM\tRESULT\tSIZE\tDURATION\tCHECK")
+	fmt.Fprintln(tw, "PLATFORM\tRESULT\tPATCHES\tSIZE\tDURATION\tCHECK")
 	for _, o := range r.Outcomes {
 		result := "built"
 		if o.Unavailable {
@@ -30,7 +30,11 @@ func (r Report) Table() string {
 		if o.Verify.Size > 0 {
 			size = fmt.Sprintf("%.1f MiB", float64(o.Verify.Size)/(1<<20))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Platform, result, size, o.Duration.Round(100*time.Millisecond), check)
+		patches := "-"
+		if len(o.Patches) > 0 {
+			patches = strings.Join(o.Patches, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Platform, result, patches, size, o.Duration.Round(100*time.Millisecond), check)
 	}
 	tw.Flush()
 	if len(r.Tags) > 0 {
@@ -39,6 +43,9 @@ func (r Report) Table() string {
 			verb = "unchanged"
 		}
 		fmt.Fprintf(&b, "%s: %s\n", verb, strings.Join(r.Tags, " "))
+	}
+	if len(r.Obsolete) > 0 {
+		fmt.Fprintf(&b, "obsolete patches (skipped; their range no longer matches %s): %s\n", r.Program.Version, strings.Join(r.Obsolete, ", "))
 	}
 	if r.TagNote != "" {
 		fmt.Fprintf(&b, "%s\n", r.TagNote)

@@ -2,9 +2,7 @@ package stack
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -94,7 +92,7 @@ func buildTool(ctx context.Context, log *slog.Logger, cacheDir string, goEnv []s
 	}
 	defer os.RemoveAll(work)
 	src := filepath.Join(work, "src")
-	if err := copyTree(mod.Dir, src); err != nil {
+	if err := gotool.CopyTree(mod.Dir, src); err != nil {
 		return fail(fmt.Errorf("copy module source: %w", err))
 	}
 	out := filepath.Join(work, "out")
@@ -113,33 +111,6 @@ func buildTool(ctx context.Context, log *slog.Logger, cacheDir string, goEnv []s
 	}
 	log.Info("built tool", "tool", t.Name, "version", t.Version, "duration", time.Since(start).Round(time.Second))
 	return nil
-}
-
-// copyTree copies a directory of regular files and directories, making the
-// copy writable.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case d.Type().IsRegular():
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, data, 0o644)
-		default:
-			return errors.New("unexpected file type at " + p)
-		}
-	})
 }
 
 // tail returns the last n lines of s.

@@ -1,0 +1,166 @@
+// Package source prepares a program's module source for a build: the
+// module at its pinned version, fetched and verified by the go tool, and,
+// where patches apply, a patched copy of it with a complete go.sum. Patched
+// copies live in a content-addressed cache: the key covers the module's
+// checksum and every patch's content, so a changed patch is a new copy and
+// an unchanged one is reused.
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/gotool"
+	"github.com/crossbin/crossbin/internal/patch"
+	"github.com/crossbin/crossbin/internal/platform"
+)
+
+// Preparer fetches and patches module sources.
+type Preparer struct {
+	// CacheDir holds the patched copies (under source/).
+	CacheDir string
+	// Env is the go tool's environment (GOPROXY, GOSUMDB, GOFLAGS, ...).
+	Env []string
+	Log *slog.Logger
+}
+
+// Source is a prepared module source.
+type Source struct {
+	Module   gotool.Module
+	Released time.Time // the version's release time (SOURCE_DATE_EPOCH)
+	Dir      string    // the source tree to build
+	Patches  []string  // names of the patches applied; empty for pristine
+}
+
+// Fetch downloads the program's module at its pinned version.
+func (p Preparer) Fetch(ctx context.Context, prog catalog.Program) (Source, error) {
+	mod, err := gotool.Download(ctx, p.Env, prog.Module, prog.Version)
+	if err != nil {
+		return Source{}, fmt.Errorf("%s: %w", prog.Name, err)
+	}
+	released, err := mod.Time()
+	if err != nil {
+		return Source{}, err
+	}
+	return Source{Module: mod, Released: released, Dir: mod.Dir}, nil
+}
+
+// Key is the cache key of pristine source patched with patches.
+func Key(sum string, patches []patch.Patch) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "crossbin source v1\n%s\n", sum)
+	for _, pt := range patches {
+		data, err := os.ReadFile(pt.File)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %d\n", pt.Name, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:24], nil
+}
+
+// Patch returns src patched with patches, completing go.sum for the
+// program's main package on each of platforms. Without patches it returns
+// src unchanged.
+func (p Preparer) Patch(ctx context.Context, prog catalog.Program, src Source, patches []patch.Patch, platforms []platform.Platform) (Source, error) {
+	if len(patches) == 0 {
+		return src, nil
+	}
+	var names, files []string
+	for _, pt := range patches {
+		names = append(names, pt.Name)
+		files = append(files, pt.File)
+	}
+	fail := func(err error) (Source, error) {
+		return Source{}, fmt.Errorf("apply %s to %s %s: %w", strings.Join(files, ", "), prog.Name, prog.Version, err)
+	}
+	key, err := Key(src.Module.Sum, patches)
+	if err != nil {
+		return fail(err)
+	}
+	dir := filepath.Join(p.CacheDir, "source", prog.Name+"-"+prog.Version+"-"+key)
+	out := src
+	out.Dir, out.Patches = dir, names
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		return out, nil
+	}
+	start := time.Now()
+	p.Log.Info("patching module source", "program", prog.Name, "version", prog.Version, "patches", strings.Join(names, ","))
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fail(err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".prepare-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(tmp)
+	work := filepath.Join(tmp, "src")
+	if err := gotool.CopyTree(src.Dir, work); err != nil {
+		return fail(err)
+	}
+	gomod, err := os.ReadFile(filepath.Join(work, "go.mod"))
+	if err != nil {
+		return fail(fmt.Errorf("the module has no go.mod to patch: %w", err))
+	}
+	patched, err := patch.Apply(gomod, patches)
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "go.mod"), patched, 0o644); err != nil {
+		return fail(err)
+	}
+	// Let the go tool complete go.mod and go.sum for what the build loads on
+	// each platform; every new module is verified against the checksum
+	// database as it is downloaded.
+	for _, pl := range platforms {
+		if err := p.complete(ctx, work, prog.Package, pl); err != nil {
+			return fail(err)
+		}
+	}
+	if err := os.Rename(work, dir); err != nil && !errors.Is(err, os.ErrExist) {
+		if _, statErr := os.Stat(filepath.Join(dir, "go.mod")); statErr != nil {
+			return fail(err)
+		}
+	}
+	p.Log.Info("patched module source", "program", prog.Name, "dir", dir, "duration", time.Since(start).Round(100*time.Millisecond))
+	return out, nil
+}
+
+func (p Preparer) complete(ctx context.Context, dir, pkg string, pl platform.Platform) error {
+	goEnv, err := pl.GoEnv()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "go", "list", "-mod=mod", "-deps", "./"+pkg)
+	cmd.Dir = dir
+	cmd.Env = append(append([]string{}, p.Env...), "GOWORK=off", "CGO_ENABLED=0", "GOTOOLCHAIN=local")
+	for _, v := range goEnv {
+		cmd.Env = append(cmd.Env, v.String())
+	}
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("complete go.sum for %s: go list -mod=mod -deps ./%s: %w\n%s", pl, pkg, err, lastLines(stderr.String(), 15))
+	}
+	return nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
