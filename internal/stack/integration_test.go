@@ -22,25 +22,10 @@ import (
 // not rebuilt), builds a multi-platform image with it, and takes it through
 // down, a repeated up and a crash.
 func TestStackLifecycle(t *testing.T) {
-	// The shared stack first: it builds the tools (under its lock) that the
-	// private stack below links to.
-	cfg, _ := stacktest.Up(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(cfg.CacheDir, "tools"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Join(cfg.CacheDir, "tools"), filepath.Join(dir, "tools")); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	s := stack.New(stack.Options{CacheDir: dir, RegistryPort: port, Log: stacktest.Logger(t)})
-	t.Cleanup(func() { _ = s.Down(context.WithoutCancel(ctx)) })
+	s, ep, port := stacktest.Private(t)
+	dir := s.CacheDir()
 
-	ep, err := s.Up(ctx)
-	if err != nil {
-		t.Fatalf("first up: %v", err)
-	}
 	if st := s.Status(ctx); !st.Healthy() {
 		t.Fatalf("status after up is not healthy:\n%s", st)
 	}
@@ -138,15 +123,6 @@ func TestStackLifecycle(t *testing.T) {
 			t.Fatalf("a failed up left processes running:\n%s", st)
 		}
 	})
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func waitGone(t *testing.T, pids ...int) {

@@ -106,6 +106,9 @@ func (s *Stack) path(elem ...string) string {
 func (s *Stack) socket() string       { return s.path("run", "buildkitd.sock") }
 func (s *Stack) dockerConfig() string { return s.path("docker") }
 
+// CacheDir is the directory the stack lives in.
+func (s *Stack) CacheDir() string { return s.opt.CacheDir }
+
 // RegistryAddr is the registry's host:port as builds name it.
 func (s *Stack) RegistryAddr() string { return fmt.Sprintf("localhost:%d", s.opt.RegistryPort) }
 

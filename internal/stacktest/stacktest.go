@@ -6,7 +6,9 @@ package stacktest
 import (
 	"context"
 	"log/slog"
+	"net"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/crossbin/crossbin/internal/config"
@@ -52,4 +54,35 @@ func (w writer) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// Private brings up a second stack of the test's own: a fresh cache
+// directory (empty build cache, empty registry) on a free port, sharing only
+// the built tools with the user's stack. It is stopped when the test ends.
+func Private(t testing.TB) (*stack.Stack, stack.Endpoint, int) {
+	t.Helper()
+	cfg, _ := Up(t) // builds the tools, under the shared stack's lock
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(cfg.CacheDir, "tools"), filepath.Join(dir, "tools")); err != nil {
+		t.Fatal(err)
+	}
+	port := FreePort(t)
+	s := stack.New(stack.Options{CacheDir: dir, RegistryPort: port, Log: Logger(t)})
+	t.Cleanup(func() { _ = s.Down(context.Background()) })
+	ep, err := s.Up(context.Background())
+	if err != nil {
+		t.Fatalf("private stack up: %v", err)
+	}
+	return s, ep, port
+}
+
+// FreePort returns a TCP port nothing listens on right now.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
