@@ -10,6 +10,7 @@ import (
 	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/readme"
 	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/verify"
 )
@@ -148,4 +149,13 @@ func (a *App) PatchOverview() (string, error) {
 		rows = append(rows, patch.Overview{Patch: p, Pinned: prog.Version, Applies: p.Matches(prog.Version)})
 	}
 	return patch.Table(rows), nil
+}
+
+// Readme regenerates README.md's catalog table.
+func (a *App) Readme() (bool, error) {
+	c, err := a.Catalog()
+	if err != nil {
+		return false, err
+	}
+	return readme.Write(filepath.Join(a.Root, "README.md"), c, readme.DefaultRepo)
 }

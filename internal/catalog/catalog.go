@@ -29,6 +29,7 @@ import (
 
 	"github.com/crossbin/crossbin/internal/dockerfile"
 	"github.com/crossbin/crossbin/internal/platform"
+	goversion "github.com/hashicorp/go-version"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
@@ -52,6 +53,19 @@ type Spec struct {
 	// Smoke is the arguments that make the binary print its version;
 	// default ["--version"].
 	Smoke []string `yaml:"smoke"`
+	// Update is the policy `mage update` follows.
+	Update UpdatePolicy `yaml:"update"`
+}
+
+// UpdatePolicy says which upstream releases `mage update` may pin.
+type UpdatePolicy struct {
+	// Constraint limits versions (hashicorp/go-version), e.g. "~> 3.6".
+	Constraint string `yaml:"constraint"`
+	// Prereleases allows versions like v1.2.0-rc.1.
+	Prereleases bool `yaml:"prereleases"`
+	// GitHub, as owner/name, takes releases from GitHub instead of the
+	// module proxy, for programs whose releases are not module versions.
+	GitHub string `yaml:"github"`
 }
 
 // Program is one validated catalog entry.
@@ -69,6 +83,7 @@ type Program struct {
 	// Unavailable maps each platform without a real build to the reason.
 	Unavailable map[platform.Platform]string
 	Smoke       []string
+	Update      UpdatePolicy
 	// SourceStage reports whether the Dockerfile has a `source` stage that
 	// a prepared module source can replace (--build-context source=...).
 	SourceStage bool
@@ -258,6 +273,15 @@ func (p *Program) fromSpec(s Spec) error {
 	if len(p.Real()) == 0 {
 		return errors.New("every platform is unavailable: the program has no real build")
 	}
+	if s.Update.Constraint != "" {
+		if _, err := goversion.NewConstraint(s.Update.Constraint); err != nil {
+			return fmt.Errorf("update: constraint %q: %w", s.Update.Constraint, err)
+		}
+	}
+	if s.Update.GitHub != "" && strings.Count(s.Update.GitHub, "/") != 1 {
+		return fmt.Errorf("update: github %q: want owner/name", s.Update.GitHub)
+	}
+	p.Update = s.Update
 	p.Smoke = s.Smoke
 	if len(p.Smoke) == 0 {
 		p.Smoke = []string{"--version"}

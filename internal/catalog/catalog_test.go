@@ -101,6 +101,8 @@ func TestLoadProgramErrors(t *testing.T) {
 		{"duplicate platform", "tool", goodDockerfile, "platforms: [linux/arm64, linux/aarch64]\n", "listed twice"},
 		{"unavailable elsewhere", "tool", goodDockerfile, "platforms: [linux/amd64, linux/arm64]\nunavailable:\n  linux/s390x: nope\n", "not one of the program's platforms"},
 		{"no reason", "tool", goodDockerfile, "unavailable:\n  linux/s390x: \"\"\n", "needs a reason"},
+		{"bad constraint", "tool", goodDockerfile, "update:\n  constraint: about 3\n", "update: constraint \"about 3\""},
+		{"bad github", "tool", goodDockerfile, "update:\n  github: helm\n", "want owner/name"},
 		{"all unavailable", "tool", goodDockerfile, "platforms: [linux/amd64]\nunavailable:\n  linux/amd64: nope\n", "no real build"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,8 @@
 //	CROSSBIN_JOBS           how many platform builds run at once
 //	CROSSBIN_CACHE_DIR      where tools, BuildKit state and the registry live
 //	                        (default <user cache dir>/crossbin)
+//	GITHUB_TOKEN            token for GitHub API calls (release discovery)
+//	CI                      on CI runners, `mage update` always verifies bumps
 //	CROSSBIN_GO_IMAGE       Go builder base image for the Dockerfiles' GO_IMAGE
 //	                        build argument (default: golang:<go>-alpine, or an image
 //	                        built locally when Docker Hub is unreachable)
@@ -52,6 +54,11 @@ type Config struct {
 	GoImage string
 	// Verbose streams buildx's own output.
 	Verbose bool
+	// GitHubToken authenticates GitHub API calls (GITHUB_TOKEN).
+	GitHubToken string
+	// CI is set on CI runners (CI=true): updates are always verified by a
+	// build there.
+	CI bool
 	// GoEnv holds the go tool settings builds must honour (GOPROXY, GOSUMDB,
 	// GOFLAGS, GONOSUMDB, GOPRIVATE, GONOPROXY, GOINSECURE), as the go tool
 	// reports them, including `go env -w` settings.
@@ -119,6 +126,8 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 		GoImage:      get("CROSSBIN_GO_IMAGE"),
 		GoEnv:        map[string]string{},
 	}
+	c.GitHubToken = get("GITHUB_TOKEN")
+	c.CI, _ = strconv.ParseBool(get("CI"))
 	if v, _ := env("MAGEFILE_VERBOSE"); v != "" {
 		c.Verbose, _ = strconv.ParseBool(v)
 	}
