@@ -9,8 +9,8 @@ import (
 
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/pipeline"
-	"github.com/crossbin/crossbin/internal/upstream"
 	"github.com/crossbin/crossbin/internal/update"
+	"github.com/crossbin/crossbin/internal/upstream"
 )
 
 // UpdateOptions are `mage update`'s flags.
