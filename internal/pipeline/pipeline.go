@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -51,7 +54,15 @@ type Options struct {
 	Source source.Preparer
 	// Patches are the patches/ files; those matching a job are applied.
 	Patches []patch.Patch
+	// Inputs maps a program to the digest of its build inputs, recorded on
+	// its published index (InputsAnnotation) so `mage ci` can tell what
+	// changed.
+	Inputs map[string]string
 }
+
+// InputsAnnotation is the index annotation holding the digest of the
+// inputs a program was built from.
+const InputsAnnotation = "dev.crossbin.inputs"
 
 // Outcome is what happened to one job.
 type Outcome struct {
@@ -77,7 +88,10 @@ type Report struct {
 	// Obsolete lists the program's patches whose version range no longer
 	// matches its pinned version; they were skipped.
 	Obsolete []string
+	// Duration is from the start of the run to this program's end.
 	Duration time.Duration
+	// Err is why the program was not published.
+	Err error
 }
 
 // Failed lists the jobs that failed.
@@ -95,46 +109,120 @@ func (r Report) Failed() []Outcome {
 // publishes the tags. It returns an error when any job fails; then no tag
 // is created or moved.
 func Build(ctx context.Context, opt Options, prog catalog.Program, subset []platform.Platform) (Report, error) {
+	reps, err := BuildAll(ctx, opt, []catalog.Program{prog}, subset)
+	return reps[0], err
+}
+
+// BuildAll plans each program (every platform, or subset) and runs them
+// all; with a subset, images are pushed by digest and no tag moves.
+func BuildAll(ctx context.Context, opt Options, progs []catalog.Program, subset []platform.Platform) ([]Report, error) {
+	targets := make([]Target, len(progs))
+	for i, prog := range progs {
+		jobs, err := Plan(prog, subset)
+		targets[i] = Target{Program: prog, Jobs: jobs, Publish: len(subset) == 0, PlanErr: err}
+	}
+	return Run(ctx, opt, targets)
+}
+
+// Target is a program and the jobs to run for it.
+type Target struct {
+	Program catalog.Program
+	Jobs    []Job
+	// Publish merges the images and moves the tags once every job of the
+	// program succeeded and verified; it needs all of its platforms.
+	Publish bool
+	// PlanErr, when set, fails the target without running it.
+	PlanErr error
+}
+
+// Run builds targets through one pool of program × platform jobs bounded by
+// opt.Jobs, so a large catalog never runs more compiles at once than the
+// machine can hold. Each program is then verified and published on its
+// own: a failing program moves none of its tags and stops no other.
+func Run(ctx context.Context, opt Options, targets []Target) ([]Report, error) {
 	start := time.Now()
-	rep := Report{Program: prog}
-	jobs, err := Plan(prog, subset)
-	if err != nil {
-		return rep, err
-	}
-	src, err := opt.Source.Fetch(ctx, prog)
-	if err != nil {
-		return rep, err
-	}
-	sources, err := prepare(ctx, opt, prog, src, jobs, &rep)
-	if err != nil {
-		return rep, err
-	}
+	reps := make([]Report, len(targets))
 	work, err := os.MkdirTemp("", "crossbin-build-")
 	if err != nil {
-		return rep, err
+		return reps, err
 	}
 	defer os.RemoveAll(work)
 
-	opt.Log.Info("building", "program", prog.Name, "version", prog.Version, "platforms", len(jobs), "parallel", opt.Jobs)
-	rep.Outcomes = make([]Outcome, len(jobs))
+	type task struct {
+		prog, job int
+		req       buildx.BuildRequest
+	}
+	var tasks []task
+	var errs []error
+	for pi, t := range targets {
+		reps[pi].Program = t.Program
+		err := t.PlanErr
+		var reqs []buildx.BuildRequest
+		if err == nil {
+			reqs, err = stage(ctx, opt, t.Program, t.Jobs, &reps[pi], filepath.Join(work, strconv.Itoa(pi)))
+		}
+		if err != nil {
+			reps[pi].Err = err
+			errs = append(errs, err)
+			continue
+		}
+		for ji, req := range reqs {
+			tasks = append(tasks, task{prog: pi, job: ji, req: req})
+		}
+	}
+	opt.Log.Info("building", "programs", len(targets), "jobs", len(tasks), "parallel", opt.Jobs)
 	g := errgroup.Group{}
 	g.SetLimit(max(opt.Jobs, 1))
-	for i, job := range jobs {
+	for _, t := range tasks {
 		g.Go(func() error {
-			req := Request(opt, job, sources[i].Dir, src.Released, filepath.Join(work, fmt.Sprintf("%d.json", i)))
-			rep.Outcomes[i] = run(ctx, opt, job, req)
-			rep.Outcomes[i].Patches = sources[i].Patches
+			o := &reps[t.prog].Outcomes[t.job]
+			*o = run(ctx, opt, o.Job, t.req, o.Patches)
 			return nil
 		})
 	}
 	_ = g.Wait()
-	if failed := rep.Failed(); len(failed) > 0 {
-		rep.Duration = time.Since(start)
-		rep.TagNote = "no tag moved: a platform failed"
-		return rep, failures(prog, failed)
+	for i := range reps {
+		if reps[i].Err == nil {
+			reps[i].Err = Finish(ctx, opt, &reps[i], targets[i].Publish)
+			errs = append(errs, reps[i].Err)
+		}
+		reps[i].Duration = time.Since(start)
 	}
+	return reps, errors.Join(errs...)
+}
 
-	// Verify every platform's image as pushed, then publish.
+// stage prepares the sources of prog's jobs and returns their build
+// requests; rep.Outcomes gets one entry per job.
+func stage(ctx context.Context, opt Options, prog catalog.Program, jobs []Job, rep *Report, work string) ([]buildx.BuildRequest, error) {
+	src, err := opt.Source.Fetch(ctx, prog)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := prepare(ctx, opt, prog, src, jobs, rep)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return nil, err
+	}
+	rep.Outcomes = make([]Outcome, len(jobs))
+	reqs := make([]buildx.BuildRequest, len(jobs))
+	for i, job := range jobs {
+		rep.Outcomes[i] = Outcome{Job: job, Patches: sources[i].Patches}
+		reqs[i] = Request(opt, job, sources[i].Dir, src.Released, filepath.Join(work, fmt.Sprintf("%d.json", i)))
+	}
+	return reqs, nil
+}
+
+// Finish verifies a program's pushed images (rep.Outcomes with digests)
+// and, when publish is set, merges them and moves its tags.
+func Finish(ctx context.Context, opt Options, rep *Report, publish bool) error {
+	if failed := rep.Failed(); len(failed) > 0 {
+		rep.TagNote = "no tag moved: a platform failed"
+		return failures(rep.Program, failed)
+	}
+	g := errgroup.Group{}
+	g.SetLimit(max(opt.Jobs, 1))
 	for i := range rep.Outcomes {
 		g.Go(func() error {
 			o := &rep.Outcomes[i]
@@ -147,18 +235,14 @@ func Build(ctx context.Context, opt Options, prog catalog.Program, subset []plat
 	}
 	_ = g.Wait()
 	if failed := rep.Failed(); len(failed) > 0 {
-		rep.Duration = time.Since(start)
 		rep.TagNote = "no tag moved: verification failed"
-		return rep, failures(prog, failed)
+		return failures(rep.Program, failed)
 	}
-	if len(subset) > 0 {
+	if !publish {
 		rep.TagNote = "platform subset: images pushed by digest, tags not moved"
-	} else if err := publish(ctx, opt, &rep); err != nil {
-		rep.Duration = time.Since(start)
-		return rep, err
+		return nil
 	}
-	rep.Duration = time.Since(start)
-	return rep, nil
+	return publishTags(ctx, opt, rep)
 }
 
 // prepare returns each job's source: the pristine module, or a patched copy
@@ -245,9 +329,9 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 	return req
 }
 
-func run(ctx context.Context, opt Options, job Job, req buildx.BuildRequest) Outcome {
+func run(ctx context.Context, opt Options, job Job, req buildx.BuildRequest, patches []string) Outcome {
 	start := time.Now()
-	o := Outcome{Job: job}
+	o := Outcome{Job: job, Patches: patches}
 	kind := "build"
 	if job.Unavailable {
 		kind = "unavailable"
@@ -310,9 +394,9 @@ func Tags(repo string, prog catalog.Program) []string {
 	return []string{repo + ":" + prog.Name, repo + ":" + prog.Name + "-" + prog.Version}
 }
 
-// publish merges the digests into one index under the program's tags,
+// publishTags merges the digests into one index under the program's tags,
 // unless both tags already point at an index of exactly these images.
-func publish(ctx context.Context, opt Options, rep *Report) error {
+func publishTags(ctx context.Context, opt Options, rep *Report) error {
 	prog := rep.Program
 	rep.Tags = Tags(opt.Repository, prog)
 	var sources []string
@@ -321,10 +405,17 @@ func publish(ctx context.Context, opt Options, rep *Report) error {
 		sources = append(sources, opt.Repository+"@"+o.Digest.String())
 		digests = append(digests, o.Digest)
 	}
+	annotations := map[string]string{
+		"org.opencontainers.image.title":   prog.Name,
+		"org.opencontainers.image.version": prog.Version,
+	}
+	if in := opt.Inputs[prog.Name]; in != "" {
+		annotations[InputsAnnotation] = in
+	}
 	unchanged := true
 	for _, tag := range rep.Tags {
-		current, err := indexDigests(ctx, opt, tag)
-		if err != nil || !slices.Equal(current, digests) {
+		current, err := Published(ctx, opt, tag)
+		if err != nil || !slices.Equal(current.Manifests, digests) || current.Inputs != annotations[InputsAnnotation] {
 			unchanged = false
 		}
 	}
@@ -332,13 +423,7 @@ func publish(ctx context.Context, opt Options, rep *Report) error {
 		rep.TagNote = "tags already point at these images: nothing moved"
 		return nil
 	}
-	argv, err := buildx.MergeArgv(buildx.MergeRequest{
-		Tags: rep.Tags, Sources: sources,
-		Annotations: map[string]string{
-			"org.opencontainers.image.title":   prog.Name,
-			"org.opencontainers.image.version": prog.Version,
-		},
-	})
+	argv, err := buildx.MergeArgv(buildx.MergeRequest{Tags: rep.Tags, Sources: sources, Annotations: annotations})
 	if err != nil {
 		return err
 	}
@@ -350,25 +435,43 @@ func publish(ctx context.Context, opt Options, rep *Report) error {
 	return nil
 }
 
-// indexDigests lists the manifests of the index a tag points at.
-func indexDigests(ctx context.Context, opt Options, tag string) ([]v1.Hash, error) {
+// Index is what a published tag holds.
+type Index struct {
+	Digest    v1.Hash
+	Manifests []v1.Hash
+	Inputs    string // the InputsAnnotation, if any
+}
+
+// ErrNotPublished reports a tag the registry does not have.
+var ErrNotPublished = errors.New("not published")
+
+// Published reads the index a tag points at.
+func Published(ctx context.Context, opt Options, tag string) (Index, error) {
 	ref, err := name.NewTag(tag)
 	if err != nil {
-		return nil, err
+		return Index{}, err
 	}
 	idx, err := remote.Index(ref, append(opt.Remote, remote.WithContext(ctx))...)
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+		return Index{}, fmt.Errorf("%w: %s", ErrNotPublished, tag)
+	}
 	if err != nil {
-		return nil, err
+		return Index{}, err
 	}
 	m, err := idx.IndexManifest()
 	if err != nil {
-		return nil, err
+		return Index{}, err
 	}
-	var ds []v1.Hash
-	for _, d := range m.Manifests {
-		ds = append(ds, d.Digest)
+	d, err := idx.Digest()
+	if err != nil {
+		return Index{}, err
 	}
-	return ds, nil
+	out := Index{Digest: d, Inputs: m.Annotations[InputsAnnotation]}
+	for _, desc := range m.Manifests {
+		out.Manifests = append(out.Manifests, desc.Digest)
+	}
+	return out, nil
 }
 
 func failures(prog catalog.Program, failed []Outcome) error {

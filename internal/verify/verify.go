@@ -90,7 +90,7 @@ func Binary(ctx context.Context, bin string, prog catalog.Program, pl platform.P
 		return fail(err)
 	}
 	r.Ran = true
-	r.Output = firstLine(out)
+	r.Output = versionLine(out, prog.Version)
 	if r.Unavailable {
 		want := fmt.Sprintf("%s %s is unavailable on %s", prog.Name, prog.Version, pl)
 		if code != 1 || strings.TrimSpace(out) != want {
@@ -208,7 +208,14 @@ func extract(img v1.Image, name, dst string) (int64, error) {
 	}
 }
 
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
+// versionLine is the first line of out that names version (programs may
+// log warnings first, e.g. helm under QEMU), or else its first line.
+func versionLine(out, version string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		if mentionsVersion(l, version) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return lines[0]
 }
