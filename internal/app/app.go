@@ -32,11 +32,7 @@ func New(ctx context.Context) (*App, error) {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
-	root, err := os.Getwd()
-	if err != nil {
-		return nil, err
-	}
-	return &App{Config: cfg, Log: log, Root: root}, nil
+	return &App{Config: cfg, Log: log, Root: cfg.Root}, nil
 }
 
 // Stack is the embedded stack for this configuration.

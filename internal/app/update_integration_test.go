@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/crossbin/crossbin/internal/catalog"
-	"github.com/crossbin/crossbin/internal/readme"
 	"github.com/crossbin/crossbin/internal/stacktest"
 )
 
@@ -16,22 +15,14 @@ import (
 // of the repository, runs the update against the real module proxy with
 // verification, and checks the pin, the README row and the build.
 func TestUpdateBumpsAndBuilds(t *testing.T) {
-	cfg, _ := stacktest.Up(t)
 	ctx := context.Background()
-	root := t.TempDir()
+	root := scratchRepo(t, "shfmt")
 	dir := filepath.Join(root, "dockerfiles", "shfmt")
-	os.MkdirAll(dir, 0o755)
-	df, err := os.ReadFile(filepath.Join("..", "..", "dockerfiles", "shfmt", "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cur, _ := catalog.LoadProgram(filepath.Join("..", "..", "dockerfiles", "shfmt"))
+	df, _ := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	cur, _ := catalog.LoadProgram(dir)
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(strings.Replace(string(df), "ARG VERSION="+cur.Version, "ARG VERSION=v3.12.0", 1)), 0o644)
 	os.WriteFile(filepath.Join(dir, "program.yaml"), []byte("description: test\nhomepage: https://github.com/mvdan/sh\nupdate:\n  constraint: \"~> 3.13.0\"\n"), 0o644)
-	os.WriteFile(filepath.Join(root, "README.md"), []byte("# test\n"+readme.Begin+"\n"+readme.End+"\n"), 0o644)
-
-	cfg.Image = strings.Replace(cfg.Image, "/crossbin", "/crossbin-test", 1)
-	a := &App{Config: cfg, Log: stacktest.Logger(t), Root: root}
+	a := testApp(t, root, freshRepo("crossbin-update"))
 	if err := a.Update(ctx, UpdateOptions{Verify: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -56,14 +47,10 @@ func TestUpdateBumpsAndBuilds(t *testing.T) {
 func TestUpdateBadInput(t *testing.T) {
 	cfg := stacktest.Config(t)
 	ctx := context.Background()
-	root := t.TempDir()
+	root := scratchRepo(t, "shfmt")
 	dir := filepath.Join(root, "dockerfiles", "shfmt")
-	os.MkdirAll(dir, 0o755)
-	df, _ := os.ReadFile(filepath.Join("..", "..", "dockerfiles", "shfmt", "Dockerfile"))
-	os.WriteFile(filepath.Join(dir, "Dockerfile"), df, 0o644)
-	os.WriteFile(filepath.Join(dir, "program.yaml"), []byte("description: test\n"), 0o644)
-	os.WriteFile(filepath.Join(root, "README.md"), []byte("# test\n"+readme.Begin+"\n"+readme.End+"\n"), 0o644)
-	a := &App{Config: cfg, Log: stacktest.Logger(t), Root: root}
+	df, _ := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	a := newTestApp(t, cfg, root, "crossbin-update-bad")
 
 	if err := a.Update(ctx, UpdateOptions{Program: "nope"}); err == nil || !strings.Contains(err.Error(), `unknown program "nope"`) {
 		t.Errorf("unknown program: %v", err)

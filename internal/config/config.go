@@ -15,6 +15,7 @@
 //	                        (default <user cache dir>/crossbin)
 //	GITHUB_TOKEN            token for GitHub API calls (release discovery)
 //	CI                      on CI runners, `mage update` always verifies bumps
+//	CROSSBIN_ROOT           the repository to work on (default: the current directory)
 //	CROSSBIN_GO_IMAGE       Go builder base image for the Dockerfiles' GO_IMAGE
 //	                        build argument (default: golang:<go>-alpine, or an image
 //	                        built locally when Docker Hub is unreachable)
@@ -52,10 +53,16 @@ type Config struct {
 	CacheDir string
 	// GoImage overrides the Go builder base image. Empty means automatic.
 	GoImage string
+	// Root is the crossbin repository worked on (dockerfiles/, patches/,
+	// unavailable/, README.md); default: the current directory.
+	Root string
 	// Verbose streams buildx's own output.
 	Verbose bool
 	// GitHubToken authenticates GitHub API calls (GITHUB_TOKEN).
 	GitHubToken string
+	// StepSummary is where GitHub Actions takes a job's Markdown summary
+	// (GITHUB_STEP_SUMMARY); empty elsewhere.
+	StepSummary string
 	// CI is set on CI runners (CI=true): updates are always verified by a
 	// build there.
 	CI bool
@@ -126,8 +133,16 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 		GoImage:      get("CROSSBIN_GO_IMAGE"),
 		GoEnv:        map[string]string{},
 	}
+	c.Root = get("CROSSBIN_ROOT")
+	if c.Root == "" {
+		c.Root = "."
+	}
+	if abs, err := filepath.Abs(c.Root); err == nil {
+		c.Root = abs
+	}
 	c.GitHubToken = get("GITHUB_TOKEN")
 	c.CI, _ = strconv.ParseBool(get("CI"))
+	c.StepSummary = get("GITHUB_STEP_SUMMARY")
 	if v, _ := env("MAGEFILE_VERBOSE"); v != "" {
 		c.Verbose, _ = strconv.ParseBool(v)
 	}

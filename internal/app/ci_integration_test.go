@@ -1,0 +1,145 @@
+package app
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/crossbin/crossbin/internal/ci"
+	"github.com/crossbin/crossbin/internal/pipeline"
+)
+
+// published reads what the program's version tag holds.
+func published(t *testing.T, a *App, program, version string) pipeline.Index {
+	t.Helper()
+	idx, err := pipeline.Published(context.Background(), pipeline.Options{}, a.Config.Image+":"+program+"-"+version)
+	if err != nil {
+		t.Fatalf("%s %s: %v", program, version, err)
+	}
+	return idx
+}
+
+func plan(t *testing.T, a *App) map[string]bool {
+	t.Helper()
+	run, err := a.ciPlan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := map[string]bool{}
+	for _, e := range run.entries {
+		build[e.Program.Name] = e.Build
+	}
+	return build
+}
+
+// TestCI: the first run publishes everything, the second builds and pushes
+// nothing, a changed pin rebuilds exactly that program.
+func TestCI(t *testing.T) {
+	ctx := context.Background()
+	root := scratchRepo(t, "shfmt", "dlv")
+	a := testApp(t, root, freshRepo("crossbin-ci"))
+
+	if err := a.CI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shfmt, dlv := published(t, a, "shfmt", "v3.14.1"), published(t, a, "dlv", "v1.6.1")
+	if len(shfmt.Manifests) != 8 || len(dlv.Manifests) != 8 || shfmt.Inputs == "" {
+		t.Fatalf("first run published %+v and %+v", shfmt, dlv)
+	}
+
+	if p := plan(t, a); p["shfmt"] || p["dlv"] {
+		t.Fatalf("second plan builds %v", p)
+	}
+	if err := a.CI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again := published(t, a, "shfmt", "v3.14.1"); again.Digest != shfmt.Digest {
+		t.Fatal("a run with nothing to do moved shfmt's tag")
+	}
+
+	df := filepath.Join(root, "dockerfiles", "shfmt", "Dockerfile")
+	data, _ := os.ReadFile(df)
+	os.WriteFile(df, []byte(strings.Replace(string(data), "ARG VERSION=v3.14.1", "ARG VERSION=v3.13.1", 1)), 0o644)
+	if p := plan(t, a); !p["shfmt"] || p["dlv"] {
+		t.Fatalf("after a pin change the plan builds %v; want shfmt only", p)
+	}
+	if err := a.CI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(t, a, "shfmt", "v3.13.1"); len(got.Manifests) != 8 {
+		t.Fatalf("shfmt v3.13.1: %+v", got)
+	}
+	if got := published(t, a, "dlv", "v1.6.1"); got.Digest != dlv.Digest {
+		t.Fatal("dlv was republished although nothing of it changed")
+	}
+}
+
+// TestCIFailingProgram: one program fails on one platform; its tags do not
+// appear, the other program publishes, and the error names the failure.
+func TestCIFailingProgram(t *testing.T) {
+	ctx := context.Background()
+	root := scratchRepo(t, "shfmt", filepath.Join("..", "pipeline", "testdata", "dockerfiles", "brokenfmt"))
+	a := testApp(t, root, freshRepo("crossbin-ci-fail"))
+	err := a.CI(ctx)
+	if err == nil || !strings.Contains(err.Error(), "brokenfmt") || !strings.Contains(err.Error(), "linux/s390x") {
+		t.Fatalf("err = %v; want brokenfmt's s390x failure", err)
+	}
+	if got := published(t, a, "shfmt", "v3.14.1"); len(got.Manifests) != 8 {
+		t.Fatalf("shfmt was not published: %+v", got)
+	}
+	if _, err := pipeline.Published(ctx, pipeline.Options{}, a.Config.Image+":brokenfmt"); err == nil {
+		t.Fatal("brokenfmt was tagged")
+	}
+}
+
+// TestCIDistributed runs ci:plan, ci:build per job and ci:merge as separate
+// mage processes and gets what one `mage ci` publishes.
+func TestCIDistributed(t *testing.T) {
+	ctx := context.Background()
+	root := scratchRepo(t, "shfmt", "dlv")
+	one := testApp(t, root, freshRepo("crossbin-ci-one"))
+	if err := one.CI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	repo := freshRepo("crossbin-ci-split")
+	split := testApp(t, root, repo)
+	records := t.TempDir()
+	mage := func(args ...string) string {
+		cmd := exec.CommandContext(ctx, "go", append([]string{"tool", "mage"}, args...)...)
+		cmd.Dir = filepath.Join("..", "..")
+		cmd.Env = append(os.Environ(), "CROSSBIN_ROOT="+root, "CROSSBIN_IMAGE="+split.Config.Image)
+		out, err := cmd.Output()
+		if err != nil {
+			stderr := ""
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			t.Fatalf("mage %s: %v\n%s\n%s", strings.Join(args, " "), err, out, stderr)
+		}
+		return string(out)
+	}
+	var matrix ci.Matrix
+	if err := jsonUnmarshal(mage("ci:plan"), &matrix); err != nil {
+		t.Fatal(err)
+	}
+	if len(matrix.Include) != 16 {
+		t.Fatalf("matrix has %d jobs; want 16", len(matrix.Include))
+	}
+	for _, j := range matrix.Include {
+		mage("ci:build", j.Program, j.Platform, "-out="+records)
+	}
+	mage("ci:merge", "-in="+records)
+	for _, p := range [][2]string{{"shfmt", "v3.14.1"}, {"dlv", "v1.6.1"}} {
+		a, b := published(t, one, p[0], p[1]), published(t, split, p[0], p[1])
+		if !slices.Equal(a.Manifests, b.Manifests) || a.Inputs != b.Inputs {
+			t.Errorf("%s: one process published %v (%s), distributed %v (%s)", p[0], a.Manifests, a.Inputs, b.Manifests, b.Inputs)
+		}
+	}
+	if m := mage("ci:plan"); !strings.Contains(m, `"include":[]`) {
+		t.Errorf("after the merge the plan still has jobs: %s", m)
+	}
+}

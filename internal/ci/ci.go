@@ -1,0 +1,249 @@
+// Package ci decides what a CI run builds and records what it built.
+//
+// Every program's build inputs (its Dockerfile and spec, the patches that
+// apply to its pinned version, the unavailable/ sources when it has
+// unavailable platforms, the Go builder image and the stack's tool pins)
+// hash to one digest. Publishing records that digest as an annotation on
+// the program's index (pipeline.InputsAnnotation); the plan compares it with
+// what the registry holds, so a run with nothing changed builds nothing,
+// and a changed pin rebuilds exactly that program.
+//
+// The same plan drives one process (`mage ci`) or a distributed run: the
+// plan as a job matrix (ci:plan), one job per runner writing a Record
+// (ci:build), and the merge of all records (ci:merge).
+package ci
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/patch"
+	"github.com/crossbin/crossbin/internal/pipeline"
+	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/stack"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// unavailableFiles are the sources of the unavailable image.
+var unavailableFiles = []string{"Dockerfile", "go.mod", "main.go"}
+
+// Inputs is the digest of everything prog's images are built from.
+func Inputs(root string, prog catalog.Program, patches []patch.Patch, goImage string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "crossbin inputs v1\ngo image %s\n", goImage)
+	for _, t := range stack.Tools() {
+		fmt.Fprintf(h, "tool %s %s\n", t.Module, t.Version)
+	}
+	for _, pl := range prog.Platforms {
+		fmt.Fprintf(h, "platform %s available=%v\n", pl, prog.Available(pl))
+	}
+	files := []string{prog.Dockerfile(), filepath.Join(prog.Dir, catalog.SpecFile)}
+	for _, p := range patches {
+		if p.Program == prog.Name && p.Matches(prog.Version) {
+			files = append(files, p.File)
+		}
+	}
+	if len(prog.Unavailable) > 0 {
+		for _, f := range unavailableFiles {
+			files = append(files, filepath.Join(root, "unavailable", f))
+		}
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("inputs of %s: %w", prog.Name, err)
+		}
+		fmt.Fprintf(h, "file %s %d\n", filepath.Base(f), len(data))
+		h.Write(data)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Entry is one program in the plan.
+type Entry struct {
+	Program catalog.Program
+	Inputs  string
+	Build   bool
+	Reason  string // why it is built, or why not
+}
+
+// Plan compares each program's inputs with what its tags hold in the
+// registry, concurrently.
+func Plan(ctx context.Context, opt pipeline.Options, root string, progs []catalog.Program, patches []patch.Patch, goImage string) ([]Entry, error) {
+	entries := make([]Entry, len(progs))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, prog := range progs {
+		g.Go(func() error {
+			in, err := Inputs(root, prog, patches, goImage)
+			if err != nil {
+				return err
+			}
+			e := Entry{Program: prog, Inputs: in, Build: true, Reason: "up to date"}
+			for _, tag := range pipeline.Tags(opt.Repository, prog) {
+				idx, err := pipeline.Published(ctx, opt, tag)
+				switch {
+				case errors.Is(err, pipeline.ErrNotPublished):
+					e.Reason = "not published: " + tag
+				case err != nil:
+					return fmt.Errorf("read %s: %w (is the registry reachable?)", tag, err)
+				case idx.Inputs != in:
+					e.Reason = "inputs changed since " + tag + " was published"
+				default:
+					continue
+				}
+				break
+			}
+			e.Build = e.Reason != "up to date"
+			entries[i] = e
+			return nil
+		})
+	}
+	return entries, g.Wait()
+}
+
+// InputsMap maps the planned programs to their inputs, for pipeline.Options.
+func InputsMap(entries []Entry) map[string]string {
+	m := map[string]string{}
+	for _, e := range entries {
+		m[e.Program.Name] = e.Inputs
+	}
+	return m
+}
+
+// Matrix is the job matrix of a distributed run (GitHub Actions'
+// strategy.matrix.include).
+type Matrix struct {
+	Include []MatrixJob `json:"include"`
+}
+
+// MatrixJob is one program × platform.
+type MatrixJob struct {
+	Program  string `json:"program"`
+	Platform string `json:"platform"`
+}
+
+// NewMatrix lists the jobs of the programs the plan builds.
+func NewMatrix(entries []Entry) Matrix {
+	m := Matrix{Include: []MatrixJob{}}
+	for _, e := range entries {
+		if !e.Build {
+			continue
+		}
+		for _, pl := range e.Program.Platforms {
+			m.Include = append(m.Include, MatrixJob{Program: e.Program.Name, Platform: pl.String()})
+		}
+	}
+	return m
+}
+
+// Record is what one distributed job leaves for the merge.
+type Record struct {
+	Program  string `json:"program"`
+	Version  string `json:"version"`
+	Platform string `json:"platform"`
+	Digest   string `json:"digest"`
+	Inputs   string `json:"inputs"`
+}
+
+// RecordFile is the record's file name in the records directory.
+func (r Record) RecordFile() string {
+	return r.Program + "_" + strings.ReplaceAll(r.Platform, "/", "-") + ".json"
+}
+
+// WriteRecord writes r into dir.
+func WriteRecord(dir string, r Record) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, r.RecordFile()), append(data, '\n'), 0o644)
+}
+
+// ReadRecords reads every record in dir.
+func ReadRecords(dir string) ([]Record, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no job records (*.json) in %s: run ci:build first", dir)
+	}
+	var records []Record
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var r Record
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		if r.Program == "" || r.Digest == "" || r.Platform == "" {
+			return nil, fmt.Errorf("%s: incomplete record", f)
+		}
+		records = append(records, r)
+	}
+	sort.Slice(records, func(i, j int) bool { return records[i].RecordFile() < records[j].RecordFile() })
+	return records, nil
+}
+
+// Outcomes turns a program's records into pipeline outcomes for a merge,
+// checking that every platform is there, from the current version and
+// inputs.
+func Outcomes(prog catalog.Program, inputs string, records []Record) ([]pipeline.Outcome, error) {
+	byPlatform := map[string]Record{}
+	for _, r := range records {
+		if r.Program != prog.Name {
+			continue
+		}
+		if r.Version != prog.Version || r.Inputs != inputs {
+			return nil, fmt.Errorf("%s %s: the record for %s was built from other inputs (%s, %s): rebuild it", prog.Name, prog.Version, r.Platform, r.Version, r.Inputs)
+		}
+		byPlatform[r.Platform] = r
+	}
+	var outcomes []pipeline.Outcome
+	var missing []string
+	for _, pl := range prog.Platforms {
+		r, ok := byPlatform[pl.String()]
+		if !ok {
+			missing = append(missing, pl.String())
+			continue
+		}
+		o, err := outcome(prog, pl, r)
+		if err != nil {
+			return nil, err
+		}
+		outcomes = append(outcomes, o)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s %s: no record for %s: every platform must be built before the merge", prog.Name, prog.Version, strings.Join(missing, ", "))
+	}
+	return outcomes, nil
+}
+
+func outcome(prog catalog.Program, pl platform.Platform, r Record) (pipeline.Outcome, error) {
+	o := pipeline.Outcome{Job: pipeline.Job{Program: prog, Platform: pl, Unavailable: !prog.Available(pl)}}
+	h, err := v1.NewHash(r.Digest)
+	if err != nil {
+		return o, fmt.Errorf("%s %s: %w", prog.Name, pl, err)
+	}
+	o.Digest = h
+	return o, nil
+}

@@ -1,0 +1,96 @@
+package ci
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/pipeline"
+)
+
+// Row is one program in a CI run's summary.
+type Row struct {
+	Program  string
+	Version  string
+	Result   string // "built", "up to date", "FAILED"
+	Built    int    // platforms built
+	Skipped  int    // platforms not built (up to date)
+	Failed   int    // platforms that failed
+	Duration time.Duration
+	Note     string
+}
+
+// Summarize joins the plan and the reports of the programs that ran.
+func Summarize(entries []Entry, reports []pipeline.Report) []Row {
+	byName := map[string]pipeline.Report{}
+	for _, r := range reports {
+		byName[r.Program.Name] = r
+	}
+	var rows []Row
+	for _, e := range entries {
+		row := Row{Program: e.Program.Name, Version: e.Program.Version}
+		rep, ran := byName[e.Program.Name]
+		switch {
+		case !ran:
+			row.Result, row.Skipped, row.Note = "up to date", len(e.Program.Platforms), "inputs "+short(e.Inputs)
+		default:
+			row.Duration = rep.Duration
+			for _, o := range rep.Outcomes {
+				if o.Err != nil {
+					row.Failed++
+				} else {
+					row.Built++
+				}
+			}
+			row.Result, row.Note = "built", e.Reason
+			if rep.Err != nil {
+				row.Result = "FAILED"
+				row.Note = firstLine(rep.Err.Error())
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// Text renders the rows as a table.
+func Text(rows []Row) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROGRAM\tVERSION\tRESULT\tBUILT\tSKIPPED\tFAILED\tDURATION\tNOTE")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", r.Program, r.Version, r.Result, r.Built, r.Skipped, r.Failed, duration(r.Duration), r.Note)
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// Markdown renders the rows for $GITHUB_STEP_SUMMARY.
+func Markdown(rows []Row) string {
+	var b strings.Builder
+	b.WriteString("### crossbin\n\n| program | version | result | built | skipped | failed | duration | note |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %s | %s |\n", r.Program, r.Version, r.Result, r.Built, r.Skipped, r.Failed, duration(r.Duration), strings.ReplaceAll(r.Note, "|", `\|`))
+	}
+	return b.String()
+}
+
+func duration(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+func short(digest string) string {
+	if len(digest) > 19 {
+		return digest[:19]
+	}
+	return digest
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

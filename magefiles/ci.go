@@ -1,0 +1,55 @@
+//go:build mage
+
+package main
+
+import (
+	"context"
+
+	"github.com/magefile/mage/mg"
+)
+
+// Ci builds and publishes every program whose inputs changed since it was published (one process).
+func Ci(ctx context.Context) error {
+	a, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	return a.CI(ctx)
+}
+
+// CI splits `mage ci` over CI runners: plan, build per job, merge.
+type CI mg.Namespace
+
+// Plan prints the JSON job matrix (program × platform) of what must be built.
+func (CI) Plan(ctx context.Context) error {
+	a, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	return a.CIMatrix(ctx)
+}
+
+// Build runs one job of the matrix and records its digest in -out (default ./ci-records).
+func (CI) Build(ctx context.Context, program, platform string, out *string) error {
+	a, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	return a.CIBuild(ctx, program, platform, orDefault(out, "ci-records"))
+}
+
+// Merge verifies the recorded images in -in (default ./ci-records), merges each program's digests and moves its tags.
+func (CI) Merge(ctx context.Context, in *string) error {
+	a, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	return a.CIMerge(ctx, orDefault(in, "ci-records"))
+}
+
+func orDefault(s *string, def string) string {
+	if s == nil || *s == "" {
+		return def
+	}
+	return *s
+}
