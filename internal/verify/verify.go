@@ -58,7 +58,7 @@ func Image(ctx context.Context, img v1.Image, prog catalog.Program, pl platform.
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, prog.Name)
-	if r.Size, err = extract(img, "bin/"+prog.Name, bin); err != nil {
+	if r.Size, err = ExtractFile(img, "bin/"+prog.Name, bin); err != nil {
 		r.Err = fmt.Errorf("%s %s: %w", prog.Name, pl, err)
 		return r
 	}
@@ -176,9 +176,9 @@ func Run(ctx context.Context, bin string, args ...string) (string, int, error) {
 	return out.String(), 0, nil
 }
 
-// extract writes the file at name (no leading slash) in img's flattened
-// filesystem to dst and returns its size.
-func extract(img v1.Image, name, dst string) (int64, error) {
+// ExtractFile writes the file at name (no leading slash) in img's flattened
+// filesystem to dst, executable, and returns its size.
+func ExtractFile(img v1.Image, name, dst string) (int64, error) {
 	rc := mutate.Extract(img)
 	defer rc.Close()
 	tr := tar.NewReader(rc)
