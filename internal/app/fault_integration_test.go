@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/pipeline"
+	"github.com/crossbin/crossbin/internal/stacktest"
+)
+
+// TestCIRegistryStopsMidRun kills the registry while `mage ci` builds: the
+// run fails with a clear error, no tag appears, and the next run (registry
+// back) converges. The builder is used as a user's own builder (through the
+// docker CLI), so nothing restarts the registry behind the test's back.
+func TestCIRegistryStopsMidRun(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("needs the docker CLI to drive the builder as a user's own")
+	}
+	cfg := stacktest.Config(t)
+	s, ep, port := stacktest.Private(t)
+	t.Setenv("DOCKER_CONFIG", filepath.Join(s.CacheDir(), "docker"))
+	root := scratchRepo(t, "shfmt")
+	os.WriteFile(filepath.Join(root, "dockerfiles", "shfmt", "program.yaml"), []byte("description: test\nplatforms: [linux/amd64, linux/arm64]\n"), 0o644)
+	cfg.Builder, cfg.GoImage, cfg.CacheDir, cfg.RegistryPort = "crossbin", ep.GoImage, s.CacheDir(), port
+	a := newTestApp(t, cfg, root, "crossbin")
+	ctx := context.Background()
+
+	done := make(chan error, 1)
+	go func() { done <- a.CI(ctx) }()
+	time.Sleep(3 * time.Second) // the plan is done; the builds run
+	st := s.Status(ctx)
+	if err := syscall.Kill(st.Registry.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := <-done
+	t.Logf("run with the registry gone: %v", err)
+	if err == nil {
+		t.Fatal("the run succeeded without a registry")
+	}
+	if _, err := s.Up(ctx); err != nil { // the registry comes back with its storage
+		t.Fatal(err)
+	}
+	_, err = pipeline.Published(ctx, pipeline.Options{}, a.Config.Image+":shfmt-v3.14.1")
+	if !errors.Is(err, pipeline.ErrNotPublished) {
+		t.Fatalf("after the failed run the tag exists or cannot be read: %v", err)
+	}
+	if err := a.CI(ctx); err != nil {
+		t.Fatalf("the next run does not converge: %v", err)
+	}
+	if idx := published(t, a, "shfmt", "v3.14.1"); len(idx.Manifests) != 2 {
+		t.Fatalf("published %+v", idx)
+	}
+	if p := plan(t, a); p["shfmt"] {
+		t.Fatal("a third run would build again")
+	}
+}
