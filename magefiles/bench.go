@@ -34,3 +34,12 @@ func (Bench) Build(ctx context.Context) error {
 	fmt.Print(r)
 	return nil
 }
+
+// Ci times a no-op `mage ci` over the catalog; -full also builds the whole catalog cold (pruning the builder's cache) and reports peak memory.
+func (Bench) Ci(ctx context.Context, full *bool) error {
+	a, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	return a.BenchCI(ctx, 9, derefBool(full))
+}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
+	"github.com/crossbin/crossbin/internal/bench"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/ci"
 	"github.com/crossbin/crossbin/internal/pipeline"
@@ -58,9 +60,14 @@ func (a *App) CI(ctx context.Context) error {
 	}
 	var reports []pipeline.Report
 	if len(targets) > 0 {
+		mem := bench.StartMemorySampler(250 * time.Millisecond)
 		reports, err = pipeline.Run(ctx, run.opt, targets)
+		peak, increase := mem.Stop()
 		for _, r := range reports {
 			fmt.Print(r.Table())
+		}
+		if peak > 0 {
+			fmt.Printf("peak memory in use on this machine: %s (%s more than before the builds), %d jobs at once\n", bench.GiB(peak), bench.GiB(increase), run.opt.Jobs)
 		}
 	}
 	return errors.Join(err, a.summary(ci.Summarize(run.entries, reports)))

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/bench"
+)
+
+// BenchCI times `mage ci` with nothing to do (in process, runs times) and,
+// with full, a cold build of the whole catalog into a fresh repository after
+// dropping every builder cache, with the machine's peak memory.
+func (a *App) BenchCI(ctx context.Context, runs int, full bool) error {
+	if err := a.CI(ctx); err != nil { // make sure there is nothing to do
+		return err
+	}
+	var times []time.Duration
+	for range runs {
+		start := time.Now()
+		run, err := a.ciPlan(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range run.entries {
+			if e.Build {
+				return fmt.Errorf("%s would be built: the no-op benchmark needs a published catalog", e.Program.Name)
+			}
+		}
+		times = append(times, time.Since(start))
+	}
+	slices.Sort(times)
+	c, _ := a.Catalog()
+	fmt.Printf("no-op ci for %d programs: median %s, min %s, max %s over %d runs (in process; add the mage start-up)\n",
+		len(c.Programs), times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), runs)
+	if !full {
+		return nil
+	}
+	b, err := a.Builder(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := b.Buildx.Run(ctx, "prune", "--all", "--force"); err != nil {
+		return err
+	}
+	fresh := *a
+	fresh.Config.Image = a.Config.Image + "-bench-" + time.Now().UTC().Format("20060102t150405")
+	mem := bench.StartMemorySampler(250 * time.Millisecond)
+	start := time.Now()
+	err = fresh.CI(ctx)
+	peak, increase := mem.Stop()
+	fmt.Printf("full catalog, cold (builder cache pruned): %s, peak memory in use %s (+%s), %d jobs at once\n",
+		time.Since(start).Round(time.Second), bench.GiB(peak), bench.GiB(increase), a.Config.Jobs)
+	return err
+}
