@@ -2,7 +2,8 @@ package buildx
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,10 +50,10 @@ func BuildArgv(r BuildRequest) []string {
 	if r.SourceDateEpoch != 0 {
 		args["SOURCE_DATE_EPOCH"] = strconv.FormatInt(r.SourceDateEpoch, 10)
 	}
-	for _, k := range sortedKeys(args) {
+	for _, k := range slices.Sorted(maps.Keys(args)) {
 		argv = append(argv, "--build-arg", k+"="+args[k])
 	}
-	for _, k := range sortedKeys(r.Contexts) {
+	for _, k := range slices.Sorted(maps.Keys(r.Contexts)) {
 		argv = append(argv, "--build-context", k+"="+r.Contexts[k])
 	}
 	argv = append(argv, "--provenance=false", "--sbom=false")
@@ -90,17 +91,8 @@ func MergeArgv(r MergeRequest) ([]string, error) {
 	for _, t := range r.Tags {
 		argv = append(argv, "--tag", t)
 	}
-	for _, k := range sortedKeys(r.Annotations) {
+	for _, k := range slices.Sorted(maps.Keys(r.Annotations)) {
 		argv = append(argv, "--annotation", "index:"+k+"="+r.Annotations[k])
 	}
 	return append(argv, r.Sources...), nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -17,17 +17,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/crossbin/crossbin/internal/buildx"
-	"github.com/crossbin/crossbin/internal/catalog"
-	"github.com/crossbin/crossbin/internal/patch"
-	"github.com/crossbin/crossbin/internal/platform"
-	"github.com/crossbin/crossbin/internal/source"
-	"github.com/crossbin/crossbin/internal/verify"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/crossbin/crossbin/internal/buildx"
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/lines"
+	"github.com/crossbin/crossbin/internal/patch"
+	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/source"
+	"github.com/crossbin/crossbin/internal/verify"
 )
 
 // Options configure builds.
@@ -349,7 +351,7 @@ func run(ctx context.Context, opt Options, job Job, req buildx.BuildRequest, pat
 	err := cmd.Run()
 	o.Duration = time.Since(start)
 	if err != nil {
-		o.Err = fmt.Errorf("buildx build: %s (%w)\n%s", StepError(out.String()), err, lastLines(out.String(), 25))
+		o.Err = fmt.Errorf("buildx build: %s (%w)\n%s", StepError(out.String()), err, lines.Last(out.String(), 25))
 		log.Error("platform failed", "duration", o.Duration.Round(time.Second))
 		return o
 	}
@@ -516,14 +518,6 @@ func StepError(out string) string {
 		}
 	}
 	return "see the build output above"
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // prefixWriter writes whole lines, each with a prefix; concurrent jobs

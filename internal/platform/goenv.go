@@ -2,6 +2,7 @@ package platform
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -104,7 +105,7 @@ func (p Platform) GoEnv() ([]Var, error) {
 		return nil, fmt.Errorf("architecture %s has no variants, got %q", p.Arch, p.Variant)
 	case matched != nil && p.Variant != "":
 		if _, ok := matched.variants[p.Variant]; !ok {
-			return nil, fmt.Errorf("unknown variant %q for %s (known: %s)", p.Variant, p.Arch, strings.Join(sortedKeys(matched.variants), ", "))
+			return nil, fmt.Errorf("unknown variant %q for %s (known: %s)", p.Variant, p.Arch, strings.Join(slices.Sorted(maps.Keys(matched.variants)), ", "))
 		}
 	}
 	for _, name := range GoEnvNames()[2:] {
@@ -118,13 +119,4 @@ func (p Platform) GoEnv() ([]Var, error) {
 		env = append(env, Var{name, value})
 	}
 	return env, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/gotool"
+	"github.com/crossbin/crossbin/internal/lines"
 	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/platform"
 )
@@ -152,15 +153,7 @@ func (p Preparer) complete(ctx context.Context, dir, pkg string, pl platform.Pla
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("complete go.sum for %s: go list -mod=mod -deps ./%s: %w\n%s", pl, pkg, err, lastLines(stderr.String(), 15))
+		return fmt.Errorf("complete go.sum for %s: go list -mod=mod -deps ./%s: %w\n%s", pl, pkg, err, lines.Last(stderr.String(), 15))
 	}
 	return nil
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

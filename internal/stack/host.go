@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/crossbin/crossbin/internal/lines"
 )
 
 // Host is what the stack needs to know about, and do to, the machine. The
@@ -81,10 +83,10 @@ func (h Host) ensurePackages(ctx context.Context, log *slog.Logger) error {
 	log.Info("installing host packages with apt", "packages", missing)
 	env := []string{"DEBIAN_FRONTEND=noninteractive"}
 	if out, err := h.Run(ctx, env, "apt-get", "update", "-q"); err != nil {
-		return fmt.Errorf("apt-get update (to install %s): %w\n%s", strings.Join(missing, ", "), err, tail(string(out), 15))
+		return fmt.Errorf("apt-get update (to install %s): %w\n%s", strings.Join(missing, ", "), err, lines.Last(string(out), 15))
 	}
 	if out, err := h.Run(ctx, env, "apt-get", AptInstallArgs(missing)...); err != nil {
-		return fmt.Errorf("%s: %w\n%s", install, err, tail(string(out), 15))
+		return fmt.Errorf("%s: %w\n%s", install, err, lines.Last(string(out), 15))
 	}
 	if still := h.missingPackages(); len(still) > 0 {
 		return fmt.Errorf("%s succeeded but %s still missing", install, strings.Join(still, ", "))

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/crossbin/crossbin/internal/lines"
 )
 
 // daemon is a long-running process the stack starts and owns: it is known
@@ -138,5 +140,5 @@ func (d daemon) logTail(n int) string {
 	if err != nil {
 		return "(no log: " + err.Error() + ")"
 	}
-	return tail(string(data), n)
+	return lines.Last(string(data), n)
 }

@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crossbin/crossbin/internal/gotool"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/crossbin/crossbin/internal/gotool"
+	"github.com/crossbin/crossbin/internal/lines"
 )
 
 // Binaries lists the executables a tool build produces, named after their
@@ -100,7 +102,7 @@ func buildTool(ctx context.Context, log *slog.Logger, cacheDir string, goEnv []s
 	cmd.Dir = src
 	cmd.Env = append(goEnv, "GOWORK=off", "CGO_ENABLED=0")
 	if output, err := cmd.CombinedOutput(); err != nil {
-		return fail(fmt.Errorf("go %s: %w\n%s", strings.Join(cmd.Args[1:], " "), err, tail(string(output), 30)))
+		return fail(fmt.Errorf("go %s: %w\n%s", strings.Join(cmd.Args[1:], " "), err, lines.Last(string(output), 30)))
 	}
 	final := t.Dir(cacheDir)
 	if err := os.RemoveAll(final); err != nil {
@@ -111,13 +113,4 @@ func buildTool(ctx context.Context, log *slog.Logger, cacheDir string, goEnv []s
 	}
 	log.Info("built tool", "tool", t.Name, "version", t.Version, "duration", time.Since(start).Round(time.Second))
 	return nil
-}
-
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

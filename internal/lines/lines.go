@@ -1,0 +1,13 @@
+// Package lines trims command output for error messages.
+package lines
+
+import "strings"
+
+// Last returns the last n lines of s, without a trailing newline.
+func Last(s string, n int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(ls) > n {
+		ls = ls[len(ls)-n:]
+	}
+	return strings.Join(ls, "\n")
+}
