@@ -127,7 +127,7 @@ func (p Preparer) Patch(ctx context.Context, prog catalog.Program, src Source, p
 	// database as it is downloaded.
 	for _, pl := range platforms {
 		if err := p.complete(ctx, work, prog.Package, pl); err != nil {
-			return fail(err)
+			return fail(fmt.Errorf("%s%w", blame(patches, err.Error()), err))
 		}
 	}
 	if err := os.Rename(work, dir); err != nil && !errors.Is(err, os.ErrExist) {
@@ -137,6 +137,27 @@ func (p Preparer) Patch(ctx context.Context, prog catalog.Program, src Source, p
 	}
 	p.Log.Info("patched module source", "program", prog.Name, "dir", dir, "duration", time.Since(start).Round(100*time.Millisecond))
 	return out, nil
+}
+
+// blame names the patch lines whose modules the go tool's error mentions.
+func blame(patches []patch.Patch, msg string) string {
+	var at []string
+	for _, pt := range patches {
+		for _, r := range pt.Require {
+			if strings.Contains(msg, r.Module) {
+				at = append(at, fmt.Sprintf("%s:%d (%s %s)", pt.File, r.Line, r.Module, r.Version))
+			}
+		}
+		for _, r := range pt.Replace {
+			if strings.Contains(msg, r.Module) || strings.Contains(msg, r.With) {
+				at = append(at, fmt.Sprintf("%s:%d (%s => %s %s)", pt.File, r.Line, r.Module, r.With, r.Version))
+			}
+		}
+	}
+	if len(at) == 0 {
+		return ""
+	}
+	return "at " + strings.Join(at, ", ") + ": "
 }
 
 func (p Preparer) complete(ctx context.Context, dir, pkg string, pl platform.Platform) error {

@@ -136,8 +136,8 @@ func TestPatchErrors(t *testing.T) {
 	}
 	amd64 := platform.Platform{OS: "linux", Arch: "amd64"}
 	for _, tc := range []struct{ name, body, want string }{
-		{"version not on the proxy", "require:\n  - {module: example.com/dep, version: v1.9.9}\n", "example.com/dep@v1.9.9"},
-		{"unknown module", "require:\n  - {module: example.com/nothere, version: v1.0.0}\n", "example.com/nothere"},
+		{"version not on the proxy", "require:\n  - {module: example.com/dep, version: v1.9.9}\n", "prog-dep.yaml:5 (example.com/dep v1.9.9)"},
+		{"unknown module", "require:\n  - {module: example.com/nothere, version: v1.0.0}\n", "prog-dep.yaml:5 (example.com/nothere v1.0.0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := writePatch(t, tc.body)
