@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/ci"
 	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
@@ -95,7 +96,14 @@ func (a *App) BuildProgram(ctx context.Context, name, platforms string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := pipeline.Build(ctx, a.Pipeline(b, patches), prog, subset)
+	opt := a.Pipeline(b, patches)
+	// Record the same inputs `mage ci` would, so it sees this build as its own.
+	inputs, err := ci.Inputs(a.Root, prog, patches, b.GoImage)
+	if err != nil {
+		return err
+	}
+	opt.Inputs = map[string]string{prog.Name: inputs}
+	rep, err := pipeline.Build(ctx, opt, prog, subset)
 	fmt.Print(rep.Table())
 	return err
 }

@@ -33,7 +33,7 @@ type Result struct {
 // Run warms the caches with one pipeline build, then times the bare loop,
 // a pipeline rebuild and a cached pipeline run.
 func Run(ctx context.Context, opt pipeline.Options, prog catalog.Program) (Result, error) {
-	pkg := prog.Module + "/" + prog.Package
+	pkg := prog.Package
 	r := Result{Program: prog, Platforms: len(prog.Real())}
 	if _, err := pipeline.Build(ctx, opt, prog, nil); err != nil {
 		return r, fmt.Errorf("warm-up build: %w", err)

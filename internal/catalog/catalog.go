@@ -8,7 +8,7 @@
 //     `ARG MODULE=<module path>` and `ARG VERSION=<version>`, with the
 //     Renovate annotation `# renovate: datasource=go depName=<module>` on
 //     the line above VERSION so Renovate can bump it too, and
-//     `ARG PACKAGE=<main package inside the module>`.
+//     `ARG PACKAGE=${MODULE}/<path of the main package>`.
 //   - program.yaml: what the Dockerfile cannot say: which platforms have no
 //     real build (and why), how to smoke-test the binary, where its home is.
 //
@@ -74,7 +74,7 @@ type Program struct {
 	Dir     string // dockerfiles/<name>
 	Module  string
 	Version string
-	// Package is the main package, relative to the module root (cmd/helm).
+	// Package is the main package's import path (helm.sh/helm/v3/cmd/helm).
 	Package     string
 	Description string
 	Homepage    string
@@ -225,12 +225,14 @@ func (p *Program) fromDockerfile(data []byte) error {
 	}
 	pkg, ok := f.Global("PACKAGE")
 	if !ok || pkg.Value == "" {
-		return errors.New("missing `ARG PACKAGE=<main package, relative to the module root>` before the first FROM")
+		return errors.New("missing `ARG PACKAGE=${MODULE}/<path of the main package>` before the first FROM")
 	}
-	if strings.HasPrefix(pkg.Value, "/") || strings.HasPrefix(pkg.Value, ".") || module.CheckImportPath(mod.Value+"/"+pkg.Value) != nil {
-		return fmt.Errorf("line %d: ARG PACKAGE=%s: want a package path inside the module, like cmd/tool", pkg.Line, pkg.Value)
+	// The one expansion the catalog needs: PACKAGE names its module.
+	pkgPath := strings.NewReplacer("${MODULE}", mod.Value, "$MODULE", mod.Value).Replace(pkg.Value)
+	if (pkgPath != mod.Value && !strings.HasPrefix(pkgPath, mod.Value+"/")) || module.CheckImportPath(pkgPath) != nil {
+		return fmt.Errorf("line %d: ARG PACKAGE=%s: want the main package's import path inside the module, like ${MODULE}/cmd/tool", pkg.Line, pkg.Value)
 	}
-	p.Module, p.Version, p.Package = mod.Value, ver.Value, pkg.Value
+	p.Module, p.Version, p.Package = mod.Value, ver.Value, pkgPath
 	_, p.SourceStage = f.Stage("source")
 	return nil
 }

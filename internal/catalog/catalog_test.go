@@ -22,7 +22,7 @@ func TestRealCatalog(t *testing.T) {
 		}
 	}
 	helm, _ := c.Get("helm")
-	if helm.Module != "helm.sh/helm/v3" || helm.Version != "v3.6.2" || helm.Package != "cmd/helm" || !helm.SourceStage || len(helm.Platforms) != 8 {
+	if helm.Module != "helm.sh/helm/v3" || helm.Version != "v3.6.2" || helm.Package != "helm.sh/helm/v3/cmd/helm" || !helm.SourceStage || len(helm.Platforms) != 8 {
 		t.Errorf("helm = %+v", helm)
 	}
 	dlv, _ := c.Get("dlv")
@@ -42,7 +42,7 @@ const goodDockerfile = `ARG GO_IMAGE=golang:1.26-alpine
 ARG MODULE=example.com/tool
 # renovate: datasource=go depName=example.com/tool
 ARG VERSION=v1.2.3
-ARG PACKAGE=cmd/tool
+ARG PACKAGE=${MODULE}/cmd/tool
 FROM ${GO_IMAGE}
 `
 
@@ -73,7 +73,7 @@ func TestLoadProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Platforms) != 3 || p.Platforms[2].String() != "linux/arm64" || p.Available(platform.Platform{OS: "linux", Arch: "loong64"}) {
+	if p.Package != "example.com/tool/cmd/tool" || len(p.Platforms) != 3 || p.Platforms[2].String() != "linux/arm64" || p.Available(platform.Platform{OS: "linux", Arch: "loong64"}) {
 		t.Errorf("spec: %+v", p)
 	}
 }
@@ -89,8 +89,8 @@ func TestLoadProgramErrors(t *testing.T) {
 		{"unknown field", "tool", goodDockerfile, "platfroms: [linux/amd64]\n", "field platfroms not found"},
 		{"bad yaml", "tool", goodDockerfile, "smoke: [\n", "parse"},
 		{"missing VERSION", "tool", "ARG MODULE=example.com/tool\nFROM scratch\n", "", "missing `ARG VERSION=vX.Y.Z`"},
-		{"missing PACKAGE", "tool", strings.Replace(goodDockerfile, "ARG PACKAGE=cmd/tool\n", "", 1), "", "missing `ARG PACKAGE="},
-		{"PACKAGE outside", "tool", strings.Replace(goodDockerfile, "PACKAGE=cmd/tool", "PACKAGE=../x", 1), "", "want a package path inside the module"},
+		{"missing PACKAGE", "tool", strings.Replace(goodDockerfile, "ARG PACKAGE=${MODULE}/cmd/tool\n", "", 1), "", "missing `ARG PACKAGE="},
+		{"PACKAGE outside", "tool", strings.Replace(goodDockerfile, "PACKAGE=${MODULE}/cmd/tool", "PACKAGE=example.com/other/cmd/tool", 1), "", "want the main package's import path inside the module"},
 		{"VERSION in a stage", "tool", "ARG MODULE=example.com/tool\nFROM scratch\nARG VERSION=v1.0.0\n", "", "missing `ARG VERSION=vX.Y.Z`"},
 		{"bad VERSION", "tool", strings.Replace(goodDockerfile, "v1.2.3", "1.2.3", 1), "", "not a canonical semantic version"},
 		{"short VERSION", "tool", strings.Replace(goodDockerfile, "v1.2.3", "v1.2", 1), "", "not a canonical semantic version"},

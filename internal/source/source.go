@@ -165,7 +165,7 @@ func (p Preparer) complete(ctx context.Context, dir, pkg string, pl platform.Pla
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "go", "list", "-mod=mod", "-deps", "./"+pkg)
+	cmd := exec.CommandContext(ctx, "go", "list", "-mod=mod", "-deps", pkg)
 	cmd.Dir = dir
 	cmd.Env = append(append([]string{}, p.Env...), "GOWORK=off", "CGO_ENABLED=0", "GOTOOLCHAIN=local")
 	for _, v := range goEnv {
@@ -174,7 +174,7 @@ func (p Preparer) complete(ctx context.Context, dir, pkg string, pl platform.Pla
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("complete go.sum for %s: go list -mod=mod -deps ./%s: %w\n%s", pl, pkg, err, lines.Last(stderr.String(), 15))
+		return fmt.Errorf("complete go.sum for %s: go list -mod=mod -deps %s: %w\n%s", pl, pkg, err, lines.Last(stderr.String(), 15))
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func preparer(t *testing.T, proxy string) Preparer {
 	return Preparer{CacheDir: t.TempDir(), Env: env, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
-var prog = catalog.Program{Name: "prog", Module: "example.com/prog", Version: "v1.0.0", Package: "cmd/prog"}
+var prog = catalog.Program{Name: "prog", Module: "example.com/prog", Version: "v1.0.0", Package: "example.com/prog/cmd/prog"}
 
 func writePatch(t *testing.T, body string) patch.Patch {
 	t.Helper()

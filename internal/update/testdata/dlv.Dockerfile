@@ -9,7 +9,7 @@ ARG GO_IMAGE=golang:1.26-alpine
 ARG MODULE=github.com/go-delve/delve
 # renovate: datasource=go depName=github.com/go-delve/delve
 ARG VERSION=v9.8.7
-ARG PACKAGE=cmd/dlv
+ARG PACKAGE=${MODULE}/cmd/dlv
 
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
 ARG MODULE VERSION PACKAGE
@@ -19,13 +19,13 @@ ARG GOPROXY GOSUMDB GOFLAGS GONOSUMDB GOPRIVATE GONOPROXY GOINSECURE
 RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
     go mod download "${MODULE}@${VERSION}" && \
     cd "$(go list -m -f '{{.Dir}}' "${MODULE}@${VERSION}")" && \
-    go list -deps "${MODULE}/${PACKAGE}" > /dev/null
+    go list -deps "${PACKAGE}" > /dev/null
 ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOARM=${TARGETVARIANT#v}
 ARG GOAMD64 GOARM64 GO386 GOMIPS GOMIPS64 GOPPC64 GORISCV64
 RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
     --mount=type=cache,target=/root/.cache/go-build,id=crossbin-gobuild \
-    CGO_ENABLED=0 go install -trimpath -ldflags="-s -w" "${MODULE}/${PACKAGE}@${VERSION}" && \
+    CGO_ENABLED=0 go install -trimpath -ldflags="-s -w" "${PACKAGE}@${VERSION}" && \
     mkdir -p /out && find /go/bin -type f -name dlv -exec mv {} /out/ ";"
 
 FROM scratch

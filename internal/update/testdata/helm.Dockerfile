@@ -11,7 +11,7 @@ ARG GO_IMAGE=golang:1.26-alpine
 ARG MODULE=helm.sh/helm/v3
 # renovate: datasource=go depName=helm.sh/helm/v3
 ARG VERSION=v9.8.7
-ARG PACKAGE=cmd/helm
+ARG PACKAGE=${MODULE}/cmd/helm
 
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS fetch
 ARG MODULE VERSION
@@ -34,7 +34,7 @@ COPY --from=source / ./
 # Fetch every package the build needs once, before anything
 # target-specific, so all platforms share it.
 RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
-    go list -deps "./${PACKAGE}" > /dev/null
+    go list -deps "${PACKAGE}" > /dev/null
 ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOARM=${TARGETVARIANT#v}
 ARG GOAMD64 GOARM64 GO386 GOMIPS GOMIPS64 GOPPC64 GORISCV64
@@ -43,7 +43,7 @@ RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
     --mount=type=cache,target=/root/.cache/go-build,id=crossbin-gobuild \
     CGO_ENABLED=0 go build -trimpath -o /out/helm \
       -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=${VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
-      "./${PACKAGE}"
+      "${PACKAGE}"
 
 FROM scratch
 ARG VERSION CREATED REVISION=${VERSION}
