@@ -53,6 +53,9 @@ type Spec struct {
 	// Smoke is the arguments that make the binary print its version;
 	// default ["--version"].
 	Smoke []string `yaml:"smoke"`
+	// Expect, for programs with no way to print their version, is what
+	// the smoke command's output must contain instead of the version.
+	Expect string `yaml:"expect"`
 	// Update is the policy `mage update` follows.
 	Update UpdatePolicy `yaml:"update"`
 }
@@ -83,6 +86,8 @@ type Program struct {
 	// Unavailable maps each platform without a real build to the reason.
 	Unavailable map[platform.Platform]string
 	Smoke       []string
+	// Expect replaces the version in the smoke check (see Spec.Expect).
+	Expect      string
 	Update      UpdatePolicy
 	// SourceStage reports whether the Dockerfile has a `source` stage that
 	// a prepared module source can replace (--build-context source=...).
@@ -284,6 +289,7 @@ func (p *Program) fromSpec(s Spec) error {
 		return fmt.Errorf("update: github %q: want owner/name", s.Update.GitHub)
 	}
 	p.Update = s.Update
+	p.Expect = s.Expect
 	p.Smoke = s.Smoke
 	if len(p.Smoke) == 0 {
 		p.Smoke = []string{"--version"}

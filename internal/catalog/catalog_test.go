@@ -33,7 +33,7 @@ func TestRealCatalog(t *testing.T) {
 		t.Errorf("dlv = %+v", dlv)
 	}
 	_, err = c.Get("kubectl")
-	if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "dlv, helm, shfmt") {
+	if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "dlv, ") || !strings.Contains(err.Error(), ", shfmt") {
 		t.Errorf("unknown program: %v", err)
 	}
 }

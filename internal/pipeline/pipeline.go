@@ -41,8 +41,7 @@ type Options struct {
 	Repository string
 	// Jobs bounds how many platforms build at once.
 	Jobs int
-	// GoEnv is passed to builds as build arguments (GOPROXY, GOSUMDB, ...)
-	// and used for the host's own go tool.
+	// GoEnv is passed to builds as build arguments (GOPROXY, GOSUMDB, ...).
 	GoEnv map[string]string
 	// Root is the repository root; unavailable/ is under it.
 	Root string

@@ -101,6 +101,13 @@ func Binary(ctx context.Context, bin string, prog catalog.Program, pl platform.P
 	if code != 0 {
 		return fail(fmt.Errorf("`%s %s` exited %d: %s", prog.Name, strings.Join(args, " "), code, strings.TrimSpace(out)))
 	}
+	if prog.Expect != "" {
+		if !strings.Contains(out, prog.Expect) {
+			return fail(fmt.Errorf("`%s %s` printed %q, without %q", prog.Name, strings.Join(args, " "), strings.TrimSpace(out), prog.Expect))
+		}
+		r.Output = firstLine(out)
+		return r
+	}
 	if !mentionsVersion(out, prog.Version) {
 		return fail(fmt.Errorf("`%s %s` printed %q, which does not name version %s", prog.Name, strings.Join(args, " "), strings.TrimSpace(out), prog.Version))
 	}
@@ -206,6 +213,11 @@ func ExtractFile(img v1.Image, name, dst string) (int64, error) {
 		}
 		return n, err
 	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
 }
 
 // versionLine is the first line of out that names version (programs may

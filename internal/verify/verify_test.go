@@ -92,6 +92,19 @@ func Test386IsCheckedByELF(t *testing.T) {
 	}
 }
 
+func TestExpect(t *testing.T) {
+	bin := buildUnavailable(t, amd64, "dlv", "v1.6.1")
+	prog := dlv()
+	prog.Unavailable = nil
+	prog.Smoke = nil
+	// The unavailable binary exits 1, so as a "real" program it fails even
+	// when its output has what is expected.
+	prog.Expect = "is unavailable on"
+	if r := Binary(context.Background(), bin, prog, amd64, Result{}); r.Err == nil || !strings.Contains(r.Err.Error(), "exited 1") {
+		t.Fatalf("got %+v", r)
+	}
+}
+
 func TestMentionsVersion(t *testing.T) {
 	for _, tc := range []struct {
 		out, version string
