@@ -20,6 +20,15 @@ func (Build) Program(ctx context.Context, name string, platforms *string) error 
 	return a.BuildProgram(ctx, name, deref(platforms))
 }
 
+// All builds, verifies and publishes the whole catalog through one job pool (CROSSBIN_JOBS at once).
+func (Build) All(ctx context.Context) error {
+	a, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	return a.BuildAll(ctx)
+}
+
 // Verify checks a published program: ELF header and a run of every platform's binary.
 func Verify(ctx context.Context, name string) error {
 	a, err := load(ctx)

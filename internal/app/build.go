@@ -167,3 +167,32 @@ func (a *App) Readme() (bool, error) {
 	}
 	return readme.Write(filepath.Join(a.Root, "README.md"), c, readme.DefaultRepo)
 }
+
+// BuildAll builds, verifies and publishes the whole catalog through one job
+// pool, with a progress line per platform and the summary tables.
+func (a *App) BuildAll(ctx context.Context) error {
+	c, err := a.Catalog()
+	if err != nil {
+		return err
+	}
+	patches, err := a.Patches(c)
+	if err != nil {
+		return err
+	}
+	b, err := a.Builder(ctx)
+	if err != nil {
+		return err
+	}
+	opt := a.Pipeline(b, patches)
+	opt.Inputs = map[string]string{}
+	for _, p := range c.Programs {
+		if opt.Inputs[p.Name], err = ci.Inputs(a.Root, p, patches, b.GoImage); err != nil {
+			return err
+		}
+	}
+	reps, err := pipeline.BuildAll(ctx, opt, c.Programs, a.Config.Platforms)
+	for _, r := range reps {
+		fmt.Print(r.Table())
+	}
+	return err
+}
