@@ -56,6 +56,9 @@ type Spec struct {
 	// Expect, for programs with no way to print their version, is what
 	// the smoke command's output must contain instead of the version.
 	Expect string `yaml:"expect"`
+	// Exit is the smoke command's expected exit status (default 0), for
+	// programs whose help exits non-zero.
+	Exit int `yaml:"exit"`
 	// Update is the policy `mage update` follows.
 	Update UpdatePolicy `yaml:"update"`
 }
@@ -88,6 +91,7 @@ type Program struct {
 	Smoke       []string
 	// Expect replaces the version in the smoke check (see Spec.Expect).
 	Expect      string
+	Exit        int
 	Update      UpdatePolicy
 	// SourceStage reports whether the Dockerfile has a `source` stage that
 	// a prepared module source can replace (--build-context source=...).
@@ -289,7 +293,10 @@ func (p *Program) fromSpec(s Spec) error {
 		return fmt.Errorf("update: github %q: want owner/name", s.Update.GitHub)
 	}
 	p.Update = s.Update
-	p.Expect = s.Expect
+	p.Expect, p.Exit = s.Expect, s.Exit
+	if p.Exit != 0 && p.Expect == "" {
+		return errors.New("exit: a non-zero smoke exit status needs `expect:` to say what the output must hold")
+	}
 	p.Smoke = s.Smoke
 	if len(p.Smoke) == 0 {
 		p.Smoke = []string{"--version"}

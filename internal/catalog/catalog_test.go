@@ -103,6 +103,7 @@ func TestLoadProgramErrors(t *testing.T) {
 		{"no reason", "tool", goodDockerfile, "unavailable:\n  linux/s390x: \"\"\n", "needs a reason"},
 		{"bad constraint", "tool", goodDockerfile, "update:\n  constraint: about 3\n", "update: constraint \"about 3\""},
 		{"bad github", "tool", goodDockerfile, "update:\n  github: helm\n", "want owner/name"},
+		{"exit without expect", "tool", goodDockerfile, "smoke: [-h]\nexit: 2\n", "needs `expect:`"},
 		{"all unavailable", "tool", goodDockerfile, "platforms: [linux/amd64]\nunavailable:\n  linux/amd64: nope\n", "no real build"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -98,8 +98,8 @@ func Binary(ctx context.Context, bin string, prog catalog.Program, pl platform.P
 		}
 		return r
 	}
-	if code != 0 {
-		return fail(fmt.Errorf("`%s %s` exited %d: %s", prog.Name, strings.Join(args, " "), code, strings.TrimSpace(out)))
+	if code != prog.Exit {
+		return fail(fmt.Errorf("`%s %s` exited %d (want %d): %s", prog.Name, strings.Join(args, " "), code, prog.Exit, strings.TrimSpace(out)))
 	}
 	if prog.Expect != "" {
 		if !strings.Contains(out, prog.Expect) {
