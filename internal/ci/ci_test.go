@@ -1,0 +1,148 @@
+package ci
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/golden"
+	"github.com/crossbin/crossbin/internal/patch"
+	"github.com/crossbin/crossbin/internal/pipeline"
+)
+
+// scratch copies a program and unavailable/ into a temporary repository.
+func scratch(t *testing.T, name string) (string, catalog.Program) {
+	t.Helper()
+	root := t.TempDir()
+	for _, dir := range []string{filepath.Join("dockerfiles", name), "unavailable"} {
+		src := filepath.Join("..", "..", dir)
+		entries, err := os.ReadDir(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(root, dir), 0o755)
+		for _, e := range entries {
+			data, _ := os.ReadFile(filepath.Join(src, e.Name()))
+			os.WriteFile(filepath.Join(root, dir, e.Name()), data, 0o644)
+		}
+	}
+	p, err := catalog.LoadProgram(filepath.Join(root, "dockerfiles", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, p
+}
+
+func TestInputs(t *testing.T) {
+	root, dlv := scratch(t, "dlv")
+	base, err := Inputs(root, dlv, nil, "golang:1.26.8-alpine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := Inputs(root, dlv, nil, "golang:1.26.8-alpine"); again != base || !strings.HasPrefix(base, "sha256:") {
+		t.Fatalf("not deterministic: %s vs %s", base, again)
+	}
+	change := func(what string, mutate func()) {
+		t.Helper()
+		mutate()
+		got, err := Inputs(root, dlv, nil, "golang:1.26.8-alpine")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == base {
+			t.Errorf("%s did not change the inputs", what)
+		}
+		base = got
+	}
+	change("the unavailable program", func() {
+		f := filepath.Join(root, "unavailable", "main.go")
+		data, _ := os.ReadFile(f)
+		os.WriteFile(f, append(data, "\n// changed\n"...), 0o644)
+	})
+	change("the spec", func() {
+		f := filepath.Join(dlv.Dir, catalog.SpecFile)
+		data, _ := os.ReadFile(f)
+		os.WriteFile(f, append(data, "# changed\n"...), 0o644)
+	})
+	if other, _ := Inputs(root, dlv, nil, "golang:1.27-alpine"); other == base {
+		t.Error("the Go image did not change the inputs")
+	}
+	// A patch counts only while it applies to the pinned version.
+	pf := filepath.Join(root, "dlv-fix.yaml")
+	body := "program: dlv\nversions: \"< 1.7.0\"\nreason: r\nrequire:\n  - {module: golang.org/x/sys, version: v0.1.0}\n"
+	os.WriteFile(pf, []byte(body), 0o644)
+	p, err := patch.Parse(pf, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with, _ := Inputs(root, dlv, []patch.Patch{p}, "golang:1.26.8-alpine"); with == base {
+		t.Error("an applying patch did not change the inputs")
+	}
+	p.Program = "helm"
+	if other, _ := Inputs(root, dlv, []patch.Patch{p}, "golang:1.26.8-alpine"); other != base {
+		t.Error("another program's patch changed the inputs")
+	}
+}
+
+func TestMatrixAndRecords(t *testing.T) {
+	_, shfmt := scratch(t, "shfmt")
+	_, dlv := scratch(t, "dlv")
+	entries := []Entry{{Program: shfmt, Inputs: "sha256:aa", Build: true}, {Program: dlv, Inputs: "sha256:bb"}}
+	m := NewMatrix(entries)
+	if len(m.Include) != 8 || m.Include[0] != (MatrixJob{Program: "shfmt", Platform: "linux/amd64"}) {
+		t.Fatalf("matrix %+v", m)
+	}
+	if empty := NewMatrix(entries[1:]); empty.Include == nil || len(empty.Include) != 0 {
+		t.Fatalf("an empty matrix must encode as [] for GitHub: %+v", empty)
+	}
+	dir := t.TempDir()
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	for _, j := range m.Include[:7] {
+		if err := WriteRecord(dir, Record{Program: j.Program, Version: shfmt.Version, Platform: j.Platform, Digest: digest, Inputs: "sha256:aa"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	records, err := ReadRecords(dir)
+	if err != nil || len(records) != 7 {
+		t.Fatalf("records: %d, %v", len(records), err)
+	}
+	if _, err := Outcomes(shfmt, "sha256:aa", records); err == nil || !strings.Contains(err.Error(), "no record for linux/riscv64") {
+		t.Fatalf("missing platform: %v", err)
+	}
+	WriteRecord(dir, Record{Program: "shfmt", Version: shfmt.Version, Platform: "linux/riscv64", Digest: digest, Inputs: "sha256:aa"})
+	records, _ = ReadRecords(dir)
+	outcomes, err := Outcomes(shfmt, "sha256:aa", records)
+	if err != nil || len(outcomes) != 8 || outcomes[7].Digest.String() != digest {
+		t.Fatalf("outcomes %v, %v", len(outcomes), err)
+	}
+	if _, err := Outcomes(shfmt, "sha256:cc", records); err == nil || !strings.Contains(err.Error(), "built from other inputs") {
+		t.Fatalf("stale records: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"program":"shfmt","extra":1}`), 0o644)
+	if _, err := ReadRecords(dir); err == nil || !strings.Contains(err.Error(), "bad.json") {
+		t.Fatalf("malformed record: %v", err)
+	}
+	if _, err := ReadRecords(t.TempDir()); err == nil || !strings.Contains(err.Error(), "run ci:build first") {
+		t.Fatalf("no records: %v", err)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	_, shfmt := scratch(t, "shfmt")
+	_, dlv := scratch(t, "dlv")
+	entries := []Entry{
+		{Program: shfmt, Inputs: "sha256:0123456789abcdef0123", Build: false},
+		{Program: dlv, Inputs: "sha256:ff", Build: true, Reason: "inputs changed"},
+	}
+	reports := []pipeline.Report{{
+		Program: dlv, Duration: 90 * time.Second, Err: errors.New("dlv v1.6.1: 1 platform(s) failed\nmore"),
+		Outcomes: []pipeline.Outcome{{Job: pipeline.Job{Program: dlv}}, {Job: pipeline.Job{Program: dlv}, Err: errors.New("x")}},
+	}}
+	rows := Summarize(entries, reports)
+	golden.Check(t, "summary.txt", []byte(Text(rows)))
+	golden.Check(t, "summary.md", []byte(Markdown(rows)))
+}
