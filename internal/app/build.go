@@ -30,6 +30,30 @@ func (a *App) Program(name string) (catalog.Program, error) {
 	return c.Get(name)
 }
 
+// catalogAndPatches loads the catalog and the patches for it.
+func (a *App) catalogAndPatches() (catalog.Catalog, []patch.Patch, error) {
+	c, err := a.Catalog()
+	if err != nil {
+		return c, nil, err
+	}
+	patches, err := a.Patches(c)
+	return c, patches, err
+}
+
+// recordInputs sets opt.Inputs to each program's inputs as `mage ci`
+// computes them, so ci recognizes what other targets published.
+func (a *App) recordInputs(opt *pipeline.Options, progs []catalog.Program, goImage string) error {
+	opt.Inputs = map[string]string{}
+	for _, p := range progs {
+		in, err := ci.Inputs(a.Root, p, opt.Patches, goImage)
+		if err != nil {
+			return err
+		}
+		opt.Inputs[p.Name] = in
+	}
+	return nil
+}
+
 // Patches loads patches/ and checks each names a catalog program.
 func (a *App) Patches(c catalog.Catalog) ([]patch.Patch, error) {
 	patches, err := patch.Load(filepath.Join(a.Root, "patches"))
@@ -71,15 +95,11 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch) pipeline.Options {
 // BuildProgram builds, verifies and publishes one program, printing the
 // summary table. platforms overrides CROSSBIN_PLATFORMS when not empty.
 func (a *App) BuildProgram(ctx context.Context, name, platforms string) error {
-	c, err := a.Catalog()
+	c, patches, err := a.catalogAndPatches()
 	if err != nil {
 		return err
 	}
 	prog, err := c.Get(name)
-	if err != nil {
-		return err
-	}
-	patches, err := a.Patches(c)
 	if err != nil {
 		return err
 	}
@@ -97,12 +117,9 @@ func (a *App) BuildProgram(ctx context.Context, name, platforms string) error {
 		return err
 	}
 	opt := a.Pipeline(b, patches)
-	// Record the same inputs `mage ci` would, so it sees this build as its own.
-	inputs, err := ci.Inputs(a.Root, prog, patches, b.GoImage)
-	if err != nil {
+	if err := a.recordInputs(&opt, []catalog.Program{prog}, b.GoImage); err != nil {
 		return err
 	}
-	opt.Inputs = map[string]string{prog.Name: inputs}
 	rep, err := pipeline.Build(ctx, opt, prog, subset)
 	fmt.Print(rep.Table())
 	return err
@@ -143,11 +160,7 @@ func kind(r verify.Result) string {
 
 // PatchOverview lists every patch against the pinned versions.
 func (a *App) PatchOverview() (string, error) {
-	c, err := a.Catalog()
-	if err != nil {
-		return "", err
-	}
-	patches, err := a.Patches(c)
+	c, patches, err := a.catalogAndPatches()
 	if err != nil {
 		return "", err
 	}
@@ -171,11 +184,7 @@ func (a *App) Readme() (bool, error) {
 // BuildAll builds, verifies and publishes the whole catalog through one job
 // pool, with a progress line per platform and the summary tables.
 func (a *App) BuildAll(ctx context.Context) error {
-	c, err := a.Catalog()
-	if err != nil {
-		return err
-	}
-	patches, err := a.Patches(c)
+	c, patches, err := a.catalogAndPatches()
 	if err != nil {
 		return err
 	}
@@ -184,11 +193,8 @@ func (a *App) BuildAll(ctx context.Context) error {
 		return err
 	}
 	opt := a.Pipeline(b, patches)
-	opt.Inputs = map[string]string{}
-	for _, p := range c.Programs {
-		if opt.Inputs[p.Name], err = ci.Inputs(a.Root, p, patches, b.GoImage); err != nil {
-			return err
-		}
+	if err := a.recordInputs(&opt, c.Programs, b.GoImage); err != nil {
+		return err
 	}
 	reps, err := pipeline.BuildAll(ctx, opt, c.Programs, a.Config.Platforms)
 	for _, r := range reps {

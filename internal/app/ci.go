@@ -25,11 +25,7 @@ type ciRun struct {
 }
 
 func (a *App) ciPlan(ctx context.Context) (ciRun, error) {
-	c, err := a.Catalog()
-	if err != nil {
-		return ciRun{}, err
-	}
-	patches, err := a.Patches(c)
+	c, patches, err := a.catalogAndPatches()
 	if err != nil {
 		return ciRun{}, err
 	}

@@ -22,7 +22,7 @@ type UpdateOptions struct {
 
 // Update bumps pinned versions to the newest releases their policies allow.
 func (a *App) Update(ctx context.Context, o UpdateOptions) error {
-	c, err := a.Catalog()
+	c, patches, err := a.catalogAndPatches()
 	if err != nil {
 		return err
 	}
@@ -33,10 +33,6 @@ func (a *App) Update(ctx context.Context, o UpdateOptions) error {
 			return err
 		}
 		programs = []catalog.Program{p}
-	}
-	patches, err := a.Patches(c)
-	if err != nil {
-		return err
 	}
 	entries, err := upstream.ParseGOPROXY(a.Config.GoEnv["GOPROXY"])
 	if err != nil {
@@ -83,14 +79,13 @@ func (a *App) verifyBumps(ctx context.Context, rows []update.Row, bumped []int) 
 		}
 		return
 	}
-	c, err := a.Catalog()
+	c, patches, err := a.catalogAndPatches() // the catalog with the bumps
 	if err != nil {
 		for _, i := range bumped {
 			rows[i].Err = errors.Join(err, revert(rows[i]))
 		}
 		return
 	}
-	patches, _ := a.Patches(c) // loaded without error before the bump
 	for _, i := range bumped {
 		prog, err := c.Get(rows[i].Program.Name)
 		if err == nil {

@@ -90,9 +90,9 @@ type Program struct {
 	Unavailable map[platform.Platform]string
 	Smoke       []string
 	// Expect replaces the version in the smoke check (see Spec.Expect).
-	Expect      string
-	Exit        int
-	Update      UpdatePolicy
+	Expect string
+	Exit   int
+	Update UpdatePolicy
 	// SourceStage reports whether the Dockerfile has a `source` stage that
 	// a prepared module source can replace (--build-context source=...).
 	SourceStage bool

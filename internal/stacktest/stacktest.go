@@ -6,9 +6,11 @@ package stacktest
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/crossbin/crossbin/internal/config"
@@ -76,13 +78,19 @@ func Private(t testing.TB) (*stack.Stack, stack.Endpoint, int) {
 	return s, ep, port
 }
 
-// FreePort returns a TCP port nothing listens on right now.
+// FreePort returns a TCP port nothing listens on right now, below Linux's
+// ephemeral range (32768 and up): a port the kernel hands out for outgoing
+// connections could be taken again while a test has its registry down.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			l.Close()
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port between 20000 and 32000")
+	return 0
 }
