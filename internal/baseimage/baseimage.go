@@ -69,7 +69,7 @@ func Gather(ctx context.Context, env []string, goVersion, goarch, busybox, caBun
 	mod, ver := ToolchainModule(goVersion, goarch)
 	m, err := gotool.Download(ctx, env, mod, ver)
 	if err != nil {
-		return Inputs{}, fmt.Errorf("Go %s toolchain for the builder image: %w", goVersion, err)
+		return Inputs{}, fmt.Errorf("the Go %s toolchain for the builder image: %w", goVersion, err)
 	}
 	for _, f := range []string{busybox, caBundle} {
 		if _, err := os.Stat(f); err != nil {
@@ -146,7 +146,7 @@ func Build(ctx context.Context, in Inputs, work string) (v1.Image, error) {
 	}
 	goroot := filepath.Join(work, "go.tar")
 	if err := writeTar(goroot, func(tw *tarWriter) error { return gorootLayer(tw, in.Toolchain) }); err != nil {
-		return nil, fmt.Errorf("Go toolchain layer: %w", err)
+		return nil, fmt.Errorf("the Go toolchain layer: %w", err)
 	}
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)

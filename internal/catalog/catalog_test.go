@@ -86,7 +86,7 @@ func TestLoadProgramErrors(t *testing.T) {
 		{"no spec", "tool", goodDockerfile, "-", "every program needs a program.yaml"},
 		{"no Dockerfile", "tool", "", "", "Dockerfile"},
 		{"bad name", "Tool", goodDockerfile, "", "program names are lower-case"},
-		{"unknown field", "tool", goodDockerfile, "platfroms: [linux/amd64]\n", "field platfroms not found"},
+		{"unknown field", "tool", goodDockerfile, "platfroms: [linux/amd64]\n", "field platfroms not found"}, //nolint:misspell // the misspelled field is the test
 		{"bad yaml", "tool", goodDockerfile, "smoke: [\n", "parse"},
 		{"missing VERSION", "tool", "ARG MODULE=example.com/tool\nFROM scratch\n", "", "missing `ARG VERSION=vX.Y.Z`"},
 		{"missing PACKAGE", "tool", strings.Replace(goodDockerfile, "ARG PACKAGE=${MODULE}/cmd/tool\n", "", 1), "", "missing `ARG PACKAGE="},

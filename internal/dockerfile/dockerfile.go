@@ -211,19 +211,19 @@ func parseArgs(data []byte, ins instruction, global bool) ([]Arg, error) {
 			valStart := i
 			var val strings.Builder
 			var quote byte
+		value:
 			for i < len(text) {
 				c := text[i]
-				if quote != 0 {
-					if c == quote {
-						quote = 0
-					} else {
-						val.WriteByte(c)
-					}
-				} else if c == '"' || c == '\'' {
+				switch {
+				case quote != 0 && c == quote:
+					quote = 0
+				case quote != 0:
+					val.WriteByte(c)
+				case c == '"' || c == '\'':
 					quote = c
-				} else if c == ' ' || c == '\t' {
-					break
-				} else {
+				case c == ' ' || c == '\t':
+					break value
+				default:
 					val.WriteByte(c)
 				}
 				i++
@@ -232,12 +232,13 @@ func parseArgs(data []byte, ins instruction, global bool) ([]Arg, error) {
 				return nil, fmt.Errorf("line %d: ARG %s: unterminated quote", ins.line, a.Name)
 			}
 			a.Value = val.String()
-			if i > valStart {
+			switch {
+			case i > valStart:
 				a.start, a.end = ins.offsets[valStart], ins.offsets[i-1]+1
 				a.split = a.end-a.start != i-valStart
-			} else if valStart < len(ins.offsets) {
+			case valStart < len(ins.offsets):
 				a.start, a.end = ins.offsets[valStart], ins.offsets[valStart]
-			} else {
+			default:
 				a.start, a.end = ins.offsets[valStart-1]+1, ins.offsets[valStart-1]+1
 			}
 			if a.start > a.end || a.end > len(data) {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -37,7 +38,7 @@ func Download(ctx context.Context, env []string, module, version string) (Module
 	}
 	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", module+"@"+version)
 	// Outside any module, and never -mod=vendor from the user's GOFLAGS.
-	cmd.Env = append(env, "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = slices.Concat(env, []string{"GOWORK=off", "GOFLAGS=-mod=mod"})
 	cmd.Dir = os.TempDir()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -72,7 +73,7 @@ func (m Module) Time() (time.Time, error) {
 	}
 	var info struct{ Time time.Time }
 	if err := json.Unmarshal(data, &info); err != nil || info.Time.IsZero() {
-		return time.Time{}, fmt.Errorf("read %s@%s release time from %s: no valid Time (%v)", m.Path, m.Version, m.Info, err)
+		return time.Time{}, fmt.Errorf("read %s@%s release time from %s: no valid Time (%w)", m.Path, m.Version, m.Info, err)
 	}
 	return info.Time.UTC(), nil
 }

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -143,7 +144,7 @@ func TestFailingPlatformMovesNoTag(t *testing.T) {
 		ref, _ := name.NewTag(tag)
 		_, err := remote.Head(ref)
 		var terr *transport.Error
-		if !errors.As(err, &terr) || terr.StatusCode != 404 {
+		if !errors.As(err, &terr) || terr.StatusCode != http.StatusNotFound {
 			t.Errorf("%s exists after a failed build (err %v)", tag, err)
 		}
 	}

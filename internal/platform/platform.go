@@ -55,7 +55,7 @@ func Parse(s string) (Platform, error) {
 			return fail("empty component")
 		}
 		if strings.ContainsFunc(p, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.')
+			return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '_' && r != '-' && r != '.'
 		}) {
 			return fail("component %q has characters outside [A-Za-z0-9_.-]", p)
 		}

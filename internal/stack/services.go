@@ -128,7 +128,7 @@ var ErrPortInUse = errors.New("port in use")
 func checkPortFree(port int) error {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return fmt.Errorf("%w: 127.0.0.1:%d is taken by another program (%v); stop it, or choose another port with CROSSBIN_REGISTRY_PORT", ErrPortInUse, port, err)
+		return fmt.Errorf("%w: 127.0.0.1:%d is taken by another program (%w); stop it, or choose another port with CROSSBIN_REGISTRY_PORT", ErrPortInUse, port, err)
 	}
 	return l.Close()
 }

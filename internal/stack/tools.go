@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,7 +101,7 @@ func buildTool(ctx context.Context, log *slog.Logger, cacheDir string, goEnv []s
 	out := filepath.Join(work, "out")
 	cmd := exec.CommandContext(ctx, "go", t.BuildArgs(out)...)
 	cmd.Dir = src
-	cmd.Env = append(goEnv, "GOWORK=off", "CGO_ENABLED=0")
+	cmd.Env = slices.Concat(goEnv, []string{"GOWORK=off", "CGO_ENABLED=0"})
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("go %s: %w\n%s", strings.Join(cmd.Args[1:], " "), err, lines.Last(string(output), 30)))
 	}

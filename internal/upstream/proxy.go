@@ -103,7 +103,7 @@ func (p Proxy) get(ctx context.Context, mod, path string) ([]byte, error) {
 		}
 		errs = append(errs, err)
 		var se *statusError
-		if !e.FallThrough && !(errors.As(err, &se) && se.notFound()) {
+		if !e.FallThrough && (!errors.As(err, &se) || !se.notFound()) {
 			return nil, errors.Join(errs...)
 		}
 	}
@@ -152,7 +152,7 @@ func (p Proxy) Releases(ctx context.Context, mod string) (Releases, error) {
 	if err != nil {
 		var se *statusError
 		if errors.As(err, &se) && se.notFound() {
-			return Releases{}, fmt.Errorf("%w: module %s (%v)", ErrNotFound, mod, err)
+			return Releases{}, fmt.Errorf("%w: module %s (%w)", ErrNotFound, mod, err)
 		}
 		return Releases{}, err
 	}
@@ -216,7 +216,7 @@ func (p Proxy) getLatest(ctx context.Context, mod string) ([]byte, error) {
 		}
 		body, err := p.fetch(ctx, e.URL+"/"+escaped+"/@latest")
 		var se *statusError
-		if err == nil || (!e.FallThrough && !(errors.As(err, &se) && se.notFound())) {
+		if err == nil || (!e.FallThrough && (!errors.As(err, &se) || !se.notFound())) {
 			return body, err
 		}
 	}
