@@ -19,7 +19,7 @@ ARG GOPROXY GOSUMDB GOFLAGS GONOSUMDB GOPRIVATE GONOPROXY GOINSECURE
 RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
     go mod download "${MODULE}@${VERSION}" && \
     cd "$(go list -m -f '{{.Dir}}' "${MODULE}@${VERSION}")" && \
-    go list -deps "${PACKAGE}" > /dev/null
+    GOWORK=off go list -deps "${PACKAGE}" > /dev/null
 ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOARM=${TARGETVARIANT#v}
 ARG GOAMD64 GOARM64 GO386 GOMIPS GOMIPS64 GOPPC64 GORISCV64
