@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/crossbin/crossbin/internal/lines"
 	"github.com/crossbin/crossbin/internal/pipeline"
 )
 
@@ -46,7 +47,7 @@ func Summarize(entries []Entry, reports []pipeline.Report) []Row {
 			row.Result, row.Note = "built", e.Reason
 			if rep.Err != nil {
 				row.Result = "FAILED"
-				row.Note = firstLine(rep.Err.Error())
+				row.Note = lines.First(rep.Err.Error())
 			}
 		}
 		rows = append(rows, row)
@@ -88,9 +89,4 @@ func short(digest string) string {
 		return digest[:19]
 	}
 	return digest
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }

@@ -11,3 +11,9 @@ func Last(s string, n int) string {
 	}
 	return strings.Join(ls, "\n")
 }
+
+// First returns the first line of s, leading and trailing space trimmed.
+func First(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}

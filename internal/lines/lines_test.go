@@ -17,3 +17,11 @@ func TestLast(t *testing.T) {
 		}
 	}
 }
+
+func TestFirst(t *testing.T) {
+	for in, want := range map[string]string{"a\nb": "a", "\n  x  \ny": "x  ", "": "", "one": "one"} {
+		if got := First(in); got != want {
+			t.Errorf("First(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

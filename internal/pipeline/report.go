@@ -5,6 +5,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/crossbin/crossbin/internal/lines"
 )
 
 // Table renders the report as the summary printed after a build.
@@ -22,7 +24,7 @@ func (r Report) Table() string {
 		switch {
 		case o.Err != nil:
 			result = "FAILED"
-			check = firstLine(o.Err.Error())
+			check = lines.First(o.Err.Error())
 		case o.Verify.Note != "":
 			check = o.Verify.ELF + "; " + o.Verify.Note
 		}
@@ -52,9 +54,4 @@ func (r Report) Table() string {
 	}
 	fmt.Fprintf(&b, "total: %s\n", r.Duration.Round(100*time.Millisecond))
 	return b.String()
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }

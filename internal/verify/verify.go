@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/lines"
 	"github.com/crossbin/crossbin/internal/platform"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -105,7 +106,7 @@ func Binary(ctx context.Context, bin string, prog catalog.Program, pl platform.P
 		if !strings.Contains(out, prog.Expect) {
 			return fail(fmt.Errorf("`%s %s` printed %q, without %q", prog.Name, strings.Join(args, " "), strings.TrimSpace(out), prog.Expect))
 		}
-		r.Output = firstLine(out)
+		r.Output = lines.First(out)
 		return r
 	}
 	if !mentionsVersion(out, prog.Version) {
@@ -213,11 +214,6 @@ func ExtractFile(img v1.Image, name, dst string) (int64, error) {
 		}
 		return n, err
 	}
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
 }
 
 // versionLine is the first line of out that names version (programs may
