@@ -4,12 +4,11 @@ package readme
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/crossbin/crossbin/internal/atomicfile"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/platform"
 )
@@ -74,30 +73,7 @@ func Write(path string, c catalog.Catalog, repo string) (bool, error) {
 	if bytes.Equal(old, updated) {
 		return false, nil
 	}
-	return true, WriteFile(path, updated)
-}
-
-// WriteFile replaces path's content atomically, keeping its mode.
-func WriteFile(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), mode)); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return true, atomicfile.Write(path, updated)
 }
 
 // DefaultRepo is the repository the README's tags name: the embedded

@@ -13,10 +13,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/crossbin/crossbin/internal/atomicfile"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/dockerfile"
 	"github.com/crossbin/crossbin/internal/patch"
-	"github.com/crossbin/crossbin/internal/readme"
 	"github.com/crossbin/crossbin/internal/upstream"
 	"golang.org/x/sync/errgroup"
 )
@@ -106,7 +106,7 @@ func Write(p catalog.Program, version string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.Dockerfile(), err)
 	}
-	return readme.WriteFile(p.Dockerfile(), out)
+	return atomicfile.Write(p.Dockerfile(), out)
 }
 
 // Errors joins the rows' errors.
