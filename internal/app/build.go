@@ -42,10 +42,10 @@ func (a *App) catalogAndPatches() (catalog.Catalog, []patch.Patch, error) {
 
 // recordInputs sets opt.Inputs to each program's inputs as `mage ci`
 // computes them, so ci recognizes what other targets published.
-func (a *App) recordInputs(opt *pipeline.Options, progs []catalog.Program, goImage string) error {
+func (a *App) recordInputs(opt *pipeline.Options, progs []catalog.Program) error {
 	opt.Inputs = map[string]string{}
 	for _, p := range progs {
-		in, err := ci.Inputs(a.Root, p, opt.Patches, goImage)
+		in, err := ci.Inputs(a.Root, p, opt.Patches, opt.GoImage)
 		if err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (a *App) BuildProgram(ctx context.Context, name, platforms string) error {
 		return err
 	}
 	opt := a.Pipeline(b, patches)
-	if err := a.recordInputs(&opt, []catalog.Program{prog}, b.GoImage); err != nil {
+	if err := a.recordInputs(&opt, []catalog.Program{prog}); err != nil {
 		return err
 	}
 	rep, err := pipeline.Build(ctx, opt, prog, subset)
@@ -193,7 +193,7 @@ func (a *App) BuildAll(ctx context.Context) error {
 		return err
 	}
 	opt := a.Pipeline(b, patches)
-	if err := a.recordInputs(&opt, c.Programs, b.GoImage); err != nil {
+	if err := a.recordInputs(&opt, c.Programs); err != nil {
 		return err
 	}
 	reps, err := pipeline.BuildAll(ctx, opt, c.Programs, a.Config.Platforms)

@@ -78,15 +78,15 @@ type Entry struct {
 	Reason  string // why it is built, or why not
 }
 
-// Plan compares each program's inputs with what its tags hold in the
-// registry, concurrently.
-func Plan(ctx context.Context, opt pipeline.Options, root string, progs []catalog.Program, patches []patch.Patch, goImage string) ([]Entry, error) {
+// Plan compares each program's inputs (with opt's patches and Go image)
+// with what its tags hold in the registry, concurrently.
+func Plan(ctx context.Context, opt pipeline.Options, root string, progs []catalog.Program) ([]Entry, error) {
 	entries := make([]Entry, len(progs))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, prog := range progs {
 		g.Go(func() error {
-			in, err := Inputs(root, prog, patches, goImage)
+			in, err := Inputs(root, prog, opt.Patches, opt.GoImage)
 			if err != nil {
 				return err
 			}
