@@ -59,6 +59,10 @@ type Spec struct {
 	// Exit is the smoke command's expected exit status (default 0), for
 	// programs whose help exits non-zero.
 	Exit int `yaml:"exit"`
+	// Tags maps platforms to the Go build tags they need, e.g. delve's
+	// experimental backend: {linux/riscv64: [exp.linuxriscv64]}. They reach
+	// the Dockerfile as the build argument TAGS (comma-separated).
+	Tags map[string][]string `yaml:"tags"`
 	// Update is the policy `mage update` follows.
 	Update UpdatePolicy `yaml:"update"`
 }
@@ -92,6 +96,8 @@ type Program struct {
 	// Expect replaces the version in the smoke check (see Spec.Expect).
 	Expect string
 	Exit   int
+	// Tags are the Go build tags per platform (see Spec.Tags).
+	Tags   map[platform.Platform][]string
 	Update UpdatePolicy
 	// SourceStage reports whether the Dockerfile has a `source` stage that
 	// a prepared module source can replace (--build-context source=...).
@@ -246,6 +252,28 @@ func (p *Program) fromDockerfile(data []byte) error {
 	return nil
 }
 
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
+
+func (p *Program) tagsFromSpec(tags map[string][]string) error {
+	p.Tags = map[platform.Platform][]string{}
+	for raw, list := range tags {
+		pl, err := platform.Parse(raw)
+		if err != nil {
+			return fmt.Errorf("tags: %w", err)
+		}
+		if !p.Available(pl) {
+			return fmt.Errorf("tags: %s has no real build, so it takes no build tags", pl)
+		}
+		for _, tag := range list {
+			if !tagRE.MatchString(tag) {
+				return fmt.Errorf("tags: %s: %q is not a Go build tag (letters, digits, '_' and '.')", pl, tag)
+			}
+		}
+		p.Tags[pl] = list
+	}
+	return nil
+}
+
 // RenovateComment is the annotation above `ARG VERSION=`.
 func RenovateComment(module string) string {
 	return "renovate: datasource=go depName=" + module
@@ -283,6 +311,9 @@ func (p *Program) fromSpec(s Spec) error {
 	}
 	if len(p.Real()) == 0 {
 		return errors.New("every platform is unavailable: the program has no real build")
+	}
+	if err := p.tagsFromSpec(s.Tags); err != nil {
+		return err
 	}
 	if s.Update.Constraint != "" {
 		if _, err := goversion.NewConstraint(s.Update.Constraint); err != nil {

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,17 +23,20 @@ func TestRealCatalog(t *testing.T) {
 		}
 	}
 	helm, _ := c.Get("helm")
-	if helm.Module != "helm.sh/helm/v3" || helm.Version != "v3.6.2" || helm.Package != "helm.sh/helm/v3/cmd/helm" || !helm.SourceStage || len(helm.Platforms) != 8 {
+	if helm.Module != "helm.sh/helm/v3" || helm.Package != "helm.sh/helm/v3/cmd/helm" || !helm.SourceStage || len(helm.Platforms) != 8 {
 		t.Errorf("helm = %+v", helm)
 	}
 	dlv, _ := c.Get("dlv")
-	if real := dlv.Real(); len(real) != 2 || real[0].String() != "linux/amd64" || real[1].String() != "linux/arm64" {
+	if real := fmt.Sprint(dlv.Real()); real != "[linux/amd64 linux/386 linux/arm64 linux/ppc64le linux/riscv64]" {
 		t.Errorf("dlv real platforms = %v", real)
+	}
+	if riscv, _ := platform.Parse("linux/riscv64"); strings.Join(dlv.Tags[riscv], ",") != "exp.linuxriscv64" || len(dlv.Tags) != 1 {
+		t.Errorf("dlv tags = %v", dlv.Tags)
 	}
 	if dlv.SourceStage || strings.Join(dlv.Smoke, " ") != "version" {
 		t.Errorf("dlv = %+v", dlv)
 	}
-	_, err = c.Get("kubectl")
+	_, err = c.Get("no-such-program")
 	if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "dlv, ") || !strings.Contains(err.Error(), ", shfmt") {
 		t.Errorf("unknown program: %v", err)
 	}
@@ -104,6 +108,9 @@ func TestLoadProgramErrors(t *testing.T) {
 		{"bad constraint", "tool", goodDockerfile, "update:\n  constraint: about 3\n", "update: constraint \"about 3\""},
 		{"bad github", "tool", goodDockerfile, "update:\n  github: helm\n", "want owner/name"},
 		{"exit without expect", "tool", goodDockerfile, "smoke: [-h]\nexit: 2\n", "needs `expect:`"},
+		{"tags on unavailable", "tool", goodDockerfile, "unavailable:\n  linux/s390x: nope\ntags:\n  linux/s390x: [x]\n", "linux/s390x has no real build"},
+		{"bad tag", "tool", goodDockerfile, "tags:\n  linux/riscv64: [\"a b\"]\n", "is not a Go build tag"},
+		{"tags bad platform", "tool", goodDockerfile, "tags:\n  linux/sparc: [x]\n", "tags:"},
 		{"all unavailable", "tool", goodDockerfile, "platforms: [linux/amd64]\nunavailable:\n  linux/amd64: nope\n", "no real build"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -303,7 +303,9 @@ func prepare(ctx context.Context, opt Options, prog catalog.Program, src source.
 // verified module source; released is its release time.
 func Request(opt Options, job Job, sourceDir string, released time.Time, metadataFile string) buildx.BuildRequest {
 	prog := job.Program
-	args := map[string]string{"GO_IMAGE": opt.GoImage, "CREATED": released.Format(time.RFC3339)}
+	// VERSION is passed even though it is the Dockerfile's default, so
+	// the program's pin (or a caller's override of it) is what gets built.
+	args := map[string]string{"GO_IMAGE": opt.GoImage, "VERSION": prog.Version, "CREATED": released.Format(time.RFC3339)}
 	for k, v := range opt.GoEnv {
 		args[k] = v
 	}
@@ -323,8 +325,13 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 	if job.Unavailable {
 		dir := filepath.Join(opt.Root, "unavailable")
 		req.Context, req.Dockerfile = dir, filepath.Join(dir, "Dockerfile")
-		args["NAME"], args["VERSION"], args["PLATFORM"] = prog.Name, prog.Version, job.Platform.String()
-	} else if prog.SourceStage {
+		args["NAME"], args["PLATFORM"] = prog.Name, job.Platform.String()
+		return req
+	}
+	if tags := prog.Tags[job.Platform]; len(tags) > 0 {
+		args["TAGS"] = strings.Join(tags, ",")
+	}
+	if prog.SourceStage {
 		req.Contexts = map[string]string{"source": sourceDir}
 	}
 	return req

@@ -48,7 +48,7 @@ func TestPlan(t *testing.T) {
 		}
 		got = append(got, j.Platform.String()+"="+kind)
 	}
-	want := "linux/amd64=real linux/386=unavailable linux/arm64=real linux/arm/v6=unavailable linux/arm/v7=unavailable linux/s390x=unavailable linux/ppc64le=unavailable linux/riscv64=unavailable"
+	want := "linux/amd64=real linux/386=real linux/arm64=real linux/arm/v6=unavailable linux/arm/v7=unavailable linux/s390x=unavailable linux/ppc64le=real linux/riscv64=real"
 	if strings.Join(got, " ") != want {
 		t.Errorf("plan:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
@@ -58,7 +58,7 @@ func TestPlan(t *testing.T) {
 		t.Errorf("subset: %v, %v", jobs, err)
 	}
 	for _, tc := range []struct{ platform, want string }{
-		{"linux/s390x", "dlv is unavailable on linux/s390x (delve has no linux/s390x backend): choose among its real platforms linux/amd64, linux/arm64"},
+		{"linux/s390x", "dlv is unavailable on linux/s390x (delve has no linux/s390x backend): choose among its real platforms linux/amd64, linux/386, linux/arm64, linux/ppc64le, linux/riscv64"},
 		{"linux/loong64", "dlv does not cover linux/loong64"},
 	} {
 		if _, err := Plan(dlv, []platform.Platform{mustParse(t, tc.platform)}); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -74,14 +74,16 @@ func TestRequestArgv(t *testing.T) {
 	}
 	released := time.Date(2021, 6, 9, 18, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
-		program, platform string
+		program, version, platform string
 	}{
-		{"shfmt", "linux/arm/v6"},
-		{"helm", "linux/riscv64"},
-		{"dlv", "linux/s390x"},
+		{"shfmt", "v3.14.1", "linux/arm/v6"},
+		{"helm", "v3.6.2", "linux/riscv64"},
+		{"dlv", "v1.27.2", "linux/s390x"},
+		{"dlv", "v1.27.2", "linux/riscv64"}, // build tags
 	} {
 		prog := program(t, tc.program)
 		prog.Dir = "dockerfiles/" + tc.program // stable across checkouts
+		prog.Version = tc.version              // stable across updates
 		job := Job{Program: prog, Platform: mustParse(t, tc.platform), Unavailable: !prog.Available(mustParse(t, tc.platform))}
 		req := Request(opt, job, "/gomod/"+prog.Module+"@"+prog.Version, released, "/tmp/metadata.json")
 		name := tc.program + "-" + strings.ReplaceAll(tc.platform, "/", "-") + ".argv"
@@ -122,6 +124,7 @@ func TestReadDigest(t *testing.T) {
 
 func TestTable(t *testing.T) {
 	dlv := program(t, "dlv")
+	dlv.Version = "v1.6.1" // stable across updates
 	h, _ := v1.NewHash("sha256:8ea5212d2032a9b090c588086f80e9096289271ff509e1997b6b710192c23146")
 	rep := Report{
 		Program: dlv,

@@ -45,6 +45,7 @@ func copyProgram(t *testing.T, name string) catalog.Program {
 
 func TestCheck(t *testing.T) {
 	helm, dlv, shfmt := copyProgram(t, "helm"), copyProgram(t, "dlv"), copyProgram(t, "shfmt")
+	helm.Version, dlv.Version = "v3.6.2", "v1.6.1" // stable across updates
 	helm.Update.Constraint = "~> 3.6.0"
 	procfs, err := patch.Parse("helm-procfs.yaml", []byte("program: helm\nversions: \"< 3.6.3\"\nreason: r\nrequire:\n  - {module: github.com/prometheus/procfs, version: v0.6.0}\n"))
 	if err != nil {

@@ -23,9 +23,12 @@ RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
 ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOARM=${TARGETVARIANT#v}
 ARG GOAMD64 GOARM64 GO386 GOMIPS GOMIPS64 GOPPC64 GORISCV64
+# Go build tags for this platform, from program.yaml (linux/riscv64:
+# exp.linuxriscv64); alone, pass --build-arg TAGS=... yourself.
+ARG TAGS
 RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
     --mount=type=cache,target=/root/.cache/go-build,id=crossbin-gobuild \
-    CGO_ENABLED=0 go install -trimpath -ldflags="-s -w" "${PACKAGE}@${VERSION}" && \
+    CGO_ENABLED=0 go install -trimpath -tags="${TAGS}" -ldflags="-s -w" "${PACKAGE}@${VERSION}" && \
     mkdir -p /out && find /go/bin -type f -name dlv -exec mv {} /out/ ";"
 
 FROM scratch
