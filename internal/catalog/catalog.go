@@ -8,7 +8,11 @@
 //     `ARG MODULE=<module path>` and `ARG VERSION=<version>`, with the
 //     Renovate annotation `# renovate: datasource=go depName=<module>` on
 //     the line above VERSION so Renovate can bump it too, and
-//     `ARG PACKAGE=${MODULE}/<path of the main package>`.
+//     `ARG PACKAGE=${MODULE}/<path of the main package>`. A program whose
+//     source is not a usable module on the proxy (replace directives to
+//     paths inside the repository, no module at all) adds
+//     `ARG GIT=<repository URL>`: its source is that repository at the tag
+//     VERSION, and its Dockerfile has a `source` stage taking it.
 //   - program.yaml: what the Dockerfile cannot say: which platforms have no
 //     real build (and why), how to smoke-test the binary, where its home is.
 //
@@ -20,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -99,6 +104,9 @@ type Program struct {
 	// Tags are the Go build tags per platform (see Spec.Tags).
 	Tags   map[platform.Platform][]string
 	Update UpdatePolicy
+	// Git is the repository the source comes from, at the tag Version;
+	// empty: the module proxy.
+	Git string
 	// SourceStage reports whether the Dockerfile has a `source` stage that
 	// a prepared module source can replace (--build-context source=...).
 	SourceStage bool
@@ -249,6 +257,32 @@ func (p *Program) fromDockerfile(data []byte) error {
 	}
 	p.Module, p.Version, p.Package = mod.Value, ver.Value, pkgPath
 	_, p.SourceStage = f.Stage("source")
+	if git, ok := f.Global("GIT"); ok {
+		if err := checkGitURL(git.Value); err != nil {
+			return fmt.Errorf("line %d: ARG GIT=%s: %w", git.Line, git.Value, err)
+		}
+		if !p.SourceStage {
+			return fmt.Errorf("line %d: ARG GIT needs a `source` stage for the repository's tree (FROM scratch AS source, ADD ${GIT}#${VERSION} /)", git.Line)
+		}
+		p.Git = git.Value
+	}
+	return nil
+}
+
+// checkGitURL accepts the URLs git clone and BuildKit's ADD both take.
+func checkGitURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	switch {
+	case u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "ssh" && u.Scheme != "git":
+		return errors.New("want a repository URL like https://github.com/owner/name.git")
+	case u.Host == "" || u.Path == "" || u.Path == "/":
+		return errors.New("want a host and a repository path")
+	case u.Fragment != "" || u.RawQuery != "":
+		return errors.New("no #ref or ?query: the ref is the tag VERSION")
+	}
 	return nil
 }
 

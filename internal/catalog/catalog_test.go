@@ -82,6 +82,17 @@ func TestLoadProgram(t *testing.T) {
 	}
 }
 
+func TestLoadProgramGit(t *testing.T) {
+	df := strings.Replace(goodDockerfile, "ARG PACKAGE", "ARG GIT=https://example.com/tool.git\nARG PACKAGE", 1) + "FROM scratch AS source\nADD ${GIT}#${VERSION} /\n"
+	p, err := LoadProgram(writeProgram(t, "tool", df, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Git != "https://example.com/tool.git" || !p.SourceStage {
+		t.Errorf("git program: %+v", p)
+	}
+}
+
 func TestLoadProgramErrors(t *testing.T) {
 	noRenovate := strings.Replace(goodDockerfile, "# renovate: datasource=go depName=example.com/tool\n", "", 1)
 	for _, tc := range []struct {
@@ -111,6 +122,9 @@ func TestLoadProgramErrors(t *testing.T) {
 		{"tags on unavailable", "tool", goodDockerfile, "unavailable:\n  linux/s390x: nope\ntags:\n  linux/s390x: [x]\n", "linux/s390x has no real build"},
 		{"bad tag", "tool", goodDockerfile, "tags:\n  linux/riscv64: [\"a b\"]\n", "is not a Go build tag"},
 		{"tags bad platform", "tool", goodDockerfile, "tags:\n  linux/sparc: [x]\n", "tags:"},
+		{"git without source stage", "tool", strings.Replace(goodDockerfile, "ARG PACKAGE", "ARG GIT=https://example.com/tool.git\nARG PACKAGE", 1), "", "needs a `source` stage"},
+		{"git not a URL", "tool", strings.Replace(goodDockerfile, "ARG PACKAGE", "ARG GIT=example.com/tool\nARG PACKAGE", 1), "", "want a repository URL"},
+		{"git with ref", "tool", strings.Replace(goodDockerfile, "ARG PACKAGE", "ARG GIT=https://example.com/tool.git#main\nARG PACKAGE", 1), "", "no #ref"},
 		{"all unavailable", "tool", goodDockerfile, "platforms: [linux/amd64]\nunavailable:\n  linux/amd64: nope\n", "no real build"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
-// Package source prepares a program's module source for a build: the
-// module at its pinned version, fetched and verified by the go tool, and,
-// where patches apply, a patched copy of it with a complete go.sum. Patched
+// Package source prepares a program's source for a build: the module at
+// its pinned version, fetched and verified by the go tool (or, for a
+// program with ARG GIT, the repository cloned at the tag), and, where
+// patches apply, a patched copy of it with a complete go.sum. Patched
 // copies live in a content-addressed cache: the key covers the module's
 // checksum and every patch's content, so a changed patch is a new copy and
 // an unchanged one is reused.
@@ -44,8 +45,15 @@ type Source struct {
 	Patches  []string  // names of the patches applied; empty for pristine
 }
 
-// Fetch downloads the program's module at its pinned version.
+// Fetch obtains the program's pristine source: its module at the pinned
+// version from the module proxy, or, for a program with a git source, the
+// repository at the tag. A module without a go.mod (released before
+// modules) gets the one the go tool synthesizes, `module <path>`, so
+// patches can add the requirements it needs.
 func (p Preparer) Fetch(ctx context.Context, prog catalog.Program) (Source, error) {
+	if prog.Git != "" {
+		return p.fetchGit(ctx, prog)
+	}
 	mod, err := gotool.Download(ctx, p.Env, prog.Module, prog.Version)
 	if err != nil {
 		return Source{}, fmt.Errorf("%s: %w", prog.Name, err)
@@ -54,7 +62,54 @@ func (p Preparer) Fetch(ctx context.Context, prog catalog.Program) (Source, erro
 	if err != nil {
 		return Source{}, err
 	}
-	return Source{Module: mod, Released: released, Dir: mod.Dir}, nil
+	src := Source{Module: mod, Released: released, Dir: mod.Dir}
+	if _, err := os.Stat(filepath.Join(mod.Dir, "go.mod")); errors.Is(err, os.ErrNotExist) {
+		return p.withGoMod(prog, src)
+	}
+	return src, nil
+}
+
+// withGoMod returns a copy of src (cached by its checksum) with the go.mod
+// the go tool synthesized for it.
+func (p Preparer) withGoMod(prog catalog.Program, src Source) (Source, error) {
+	key, err := Key(src.Module.Sum, nil)
+	if err != nil {
+		return Source{}, err
+	}
+	dir := filepath.Join(p.CacheDir, "source", "gomod", prog.Name+"-"+prog.Version+"-"+key)
+	out := src
+	out.Dir = dir
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		return out, nil
+	}
+	fail := func(err error) (Source, error) {
+		return Source{}, fmt.Errorf("%s %s: add a go.mod to a module without one: %w", prog.Name, prog.Version, err)
+	}
+	gomod, err := os.ReadFile(src.Module.GoMod)
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fail(err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".prepare-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(tmp)
+	work := filepath.Join(tmp, "src")
+	if err := gotool.CopyTree(src.Dir, work); err != nil {
+		return fail(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "go.mod"), gomod, 0o644); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(work, dir); err != nil && !errors.Is(err, os.ErrExist) {
+		if _, statErr := os.Stat(filepath.Join(dir, "go.mod")); statErr != nil {
+			return fail(err)
+		}
+	}
+	return out, nil
 }
 
 // Key is the cache key of pristine source patched with patches.

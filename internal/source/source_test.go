@@ -34,7 +34,11 @@ func fakeProxy(t *testing.T) string {
 			t.Fatal(err)
 		}
 		zw := zip.NewWriter(f)
-		files["go.mod"] = gomod
+		if _, ok := files["-no-go.mod"]; ok { // a module released before go.mod
+			delete(files, "-no-go.mod")
+		} else {
+			files["go.mod"] = gomod
+		}
 		for name, content := range files {
 			w, _ := zw.Create(mod + "@" + version + "/" + name)
 			io.WriteString(w, content)
@@ -51,6 +55,10 @@ func fakeProxy(t *testing.T) string {
 	write("example.com/dep", "v1.1.0", "module example.com/dep\n\ngo 1.16\n", dep("v1.1.0"))
 	write("example.com/prog", "v1.0.0", "module example.com/prog\n\ngo 1.16\n\nrequire example.com/dep v1.0.0\n", map[string]string{
 		"cmd/prog/main.go": "package main\n\nimport \"example.com/dep\"\n\nfunc main() { println(dep.Version) }\n",
+	})
+	write("example.com/old", "v1.0.0", "module example.com/old\n", map[string]string{
+		"-no-go.mod":      "",
+		"cmd/old/main.go": "package main\n\nimport \"example.com/dep\"\n\nfunc main() { println(dep.Version) }\n",
 	})
 	return dir
 }
@@ -183,5 +191,42 @@ func TestChecksumMismatch(t *testing.T) {
 	_, err = pr.Patch(ctx, prog, bad, []patch.Patch{p}, []platform.Platform{{OS: "linux", Arch: "amd64"}})
 	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") || !strings.Contains(err.Error(), p.File) {
 		t.Fatalf("err = %v; want a checksum mismatch naming the patch", err)
+	}
+}
+
+// TestModuleWithoutGoMod: a module released before go.mod gets the go.mod
+// the go tool synthesizes, and a patch supplies its requirements.
+func TestModuleWithoutGoMod(t *testing.T) {
+	ctx := context.Background()
+	pr := preparer(t, fakeProxy(t))
+	old := catalog.Program{Name: "old", Module: "example.com/old", Version: "v1.0.0", Package: "example.com/old/cmd/old", SourceStage: true}
+	src, err := pr.Fetch(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(mustRead(t, filepath.Join(src.Dir, "go.mod"))); got != "module example.com/old\n" {
+		t.Errorf("go.mod = %q", got)
+	}
+	again, err := pr.Fetch(ctx, old)
+	if err != nil || again.Dir != src.Dir {
+		t.Errorf("second fetch: %v, %s != %s", err, again.Dir, src.Dir)
+	}
+	path := filepath.Join(t.TempDir(), "old-requires.yaml")
+	body := "program: old\nversions: \"= 1.0.0\"\nreason: no go.mod\nrequire:\n  - {module: example.com/dep, version: v1.1.0}\n"
+	os.WriteFile(path, []byte(body), 0o644)
+	pt, err := patch.Parse(path, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	amd64, _ := platform.Parse("linux/amd64")
+	patched, err := pr.Patch(ctx, old, src, []patch.Patch{pt}, []platform.Platform{amd64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gomod := string(mustRead(t, filepath.Join(patched.Dir, "go.mod"))); !strings.Contains(gomod, "example.com/dep v1.1.0") {
+		t.Errorf("patched go.mod:\n%s", gomod)
+	}
+	if sum := string(mustRead(t, filepath.Join(patched.Dir, "go.sum"))); !strings.Contains(sum, "example.com/dep v1.1.0 h1:") {
+		t.Errorf("go.sum:\n%s", sum)
 	}
 }

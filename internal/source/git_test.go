@@ -1,0 +1,154 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/catalog"
+)
+
+func gitRun(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// gitServer serves a bare repository over smart HTTP with git's own
+// http-backend: v1.0.0 is an annotated tag, v1.1.0 a lightweight one.
+// It returns the repository URL and the two tags' commits.
+func gitServer(t *testing.T) (url string, commits map[string]string) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	root := t.TempDir()
+	work := filepath.Join(t.TempDir(), "work")
+	env := []string{
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
+		"GIT_AUTHOR_DATE=2021-06-09T18:00:00Z", "GIT_COMMITTER_DATE=2021-06-09T18:00:00Z", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + root,
+	}
+	gitRun(t, "", env, "init", "--quiet", "--initial-branch=main", work)
+	os.WriteFile(filepath.Join(work, "go.mod"), []byte("module example.com/tool\n\ngo 1.16\n"), 0o644)
+	os.WriteFile(filepath.Join(work, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644)
+	gitRun(t, work, env, "add", ".")
+	gitRun(t, work, env, "commit", "--quiet", "-m", "one")
+	gitRun(t, work, env, "tag", "-a", "-m", "release", "v1.0.0")
+	commits = map[string]string{"v1.0.0": gitRun(t, work, env, "rev-parse", "HEAD")}
+	os.WriteFile(filepath.Join(work, "second.go"), []byte("package main\n"), 0o644)
+	gitRun(t, work, env, "add", ".")
+	gitRun(t, work, append(env, "GIT_COMMITTER_DATE=2022-01-02T03:04:05Z"), "commit", "--quiet", "-m", "two")
+	gitRun(t, work, env, "tag", "v1.1.0")
+	commits["v1.1.0"] = gitRun(t, work, env, "rev-parse", "HEAD")
+	gitRun(t, "", env, "clone", "--quiet", "--bare", work, filepath.Join(root, "tool.git"))
+
+	execPath := gitRun(t, "", nil, "--exec-path")
+	srv := httptest.NewServer(&cgi.Handler{
+		Path: filepath.Join(execPath, "git-http-backend"),
+		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
+	})
+	t.Cleanup(srv.Close)
+	return srv.URL + "/tool.git", commits
+}
+
+func TestFetchGit(t *testing.T) {
+	ctx := context.Background()
+	url, commits := gitServer(t)
+	pr := preparer(t, t.TempDir())
+	tool := catalog.Program{Name: "tool", Dir: "dockerfiles/tool", Module: "example.com/tool", Version: "v1.0.0", Package: "example.com/tool", Git: url, SourceStage: true}
+
+	src, err := pr.Fetch(ctx, tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Module.Sum != "git:"+commits["v1.0.0"] || !src.Released.Equal(time.Date(2021, 6, 9, 18, 0, 0, 0, time.UTC)) {
+		t.Errorf("source: %+v", src)
+	}
+	if _, err := os.Stat(filepath.Join(src.Dir, "main.go")); err != nil {
+		t.Error(err)
+	}
+	for _, absent := range []string{"second.go", ".git"} {
+		if _, err := os.Stat(filepath.Join(src.Dir, absent)); err == nil {
+			t.Errorf("%s is in the v1.0.0 tree", absent)
+		}
+	}
+
+	// A second fetch resolves the tag again but reuses the tree.
+	marker := filepath.Join(src.Dir, "marker")
+	os.WriteFile(marker, nil, 0o644)
+	again, err := pr.Fetch(ctx, tool)
+	if err != nil || again.Dir != src.Dir {
+		t.Fatalf("second fetch: %v %s", err, again.Dir)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Error("the tree was cloned again")
+	}
+
+	tool.Version = "v1.1.0" // a lightweight tag
+	src, err = pr.Fetch(ctx, tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Module.Sum != "git:"+commits["v1.1.0"] || src.Released.Year() != 2022 {
+		t.Errorf("lightweight tag: %+v", src)
+	}
+	if _, err := os.Stat(filepath.Join(src.Dir, "second.go")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestFetchGitErrors(t *testing.T) {
+	ctx := context.Background()
+	url, _ := gitServer(t)
+	pr := preparer(t, t.TempDir())
+	tool := catalog.Program{Name: "tool", Dir: "dockerfiles/tool", Module: "example.com/tool", Version: "v9.9.9", Git: url, SourceStage: true}
+	if _, err := pr.Fetch(ctx, tool); err == nil || !strings.Contains(err.Error(), "the repository has no tag v9.9.9") || errors.Is(err, ErrUnreachable) {
+		t.Errorf("missing tag: %v", err)
+	}
+
+	// A closed port: the error names the program, the repository and the
+	// Dockerfile that pins it.
+	srv := httptest.NewServer(nil)
+	down := srv.URL + "/tool.git"
+	srv.Close()
+	tool.Version, tool.Git = "v1.0.0", down
+	_, err := pr.Fetch(ctx, tool)
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("unreachable: %v", err)
+	}
+	for _, want := range []string{"tool v1.0.0", down, "dockerfiles/tool/Dockerfile", "git ls-remote"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestTagCommit(t *testing.T) {
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	for _, tc := range []struct{ out, want, err string }{
+		{a + "\trefs/tags/v1.0.0\n" + b + "\trefs/tags/v1.0.0^{}\n", b, ""},
+		{a + "\trefs/tags/v1.0.0\n", a, ""},
+		{b + "\trefs/tags/v1.0.0^{}\n" + a + "\trefs/tags/v1.0.0\n", b, ""},
+		{a + "\trefs/tags/v1.0.0-rc.1\n", "", "no tag v1.0.0"},
+		{"", "", "no tag v1.0.0"},
+		{"garbage\n", "", "no tag v1.0.0"},
+	} {
+		got, err := tagCommit(tc.out, "v1.0.0")
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("tagCommit(%q) = %q, %v; want %q, %q", tc.out, got, err, tc.want, tc.err)
+		}
+	}
+}
