@@ -115,6 +115,13 @@ type Program struct {
 // Dockerfile is the program's Dockerfile path.
 func (p Program) Dockerfile() string { return filepath.Join(p.Dir, "Dockerfile") }
 
+// VersionTag is the image tag naming the pinned version, like helm-v3.6.2.
+// Module versions of pre-module repositories end in +incompatible, which
+// an image tag cannot hold; the tag leaves it out (docker-v29.9.3).
+func (p Program) VersionTag() string {
+	return p.Name + "-" + strings.TrimSuffix(p.Version, "+incompatible")
+}
+
 // Available reports whether pl gets a real build.
 func (p Program) Available(pl platform.Platform) bool {
 	_, unavailable := p.Unavailable[pl]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,6 +21,12 @@ func TestRealCatalog(t *testing.T) {
 	for _, name := range []string{"dlv", "helm", "shfmt"} {
 		if _, err := c.Get(name); err != nil {
 			t.Error(err)
+		}
+	}
+	tagRE := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`) // the distribution spec's tag grammar
+	for _, p := range c.Programs {
+		if !tagRE.MatchString(p.Name) || !tagRE.MatchString(p.VersionTag()) {
+			t.Errorf("%s: %q is not a valid image tag", p.Name, p.VersionTag())
 		}
 	}
 	helm, _ := c.Get("helm")

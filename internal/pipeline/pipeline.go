@@ -399,7 +399,7 @@ func verifyDigest(ctx context.Context, opt Options, job Job, digest v1.Hash) ver
 
 // Tags are the tags a program's index gets.
 func Tags(repo string, prog catalog.Program) []string {
-	return []string{repo + ":" + prog.Name, repo + ":" + prog.Name + "-" + prog.Version}
+	return []string{repo + ":" + prog.Name, repo + ":" + prog.VersionTag()}
 }
 
 // publishTags merges the digests into one index under the program's tags,

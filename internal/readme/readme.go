@@ -19,11 +19,12 @@ const (
 	End   = "<!-- catalog:end -->"
 )
 
-// Table renders the catalog: program, pinned version, real and unavailable
-// platforms, and its tags in repo.
+// Table renders the catalog: program, pinned version, where its source
+// comes from, real and unavailable platforms, and its tags in repo.
 func Table(c catalog.Catalog, repo string) string {
 	var b strings.Builder
-	b.WriteString("| program | version | real builds | unavailable | image tags |\n|---|---|---|---|---|\n")
+	b.WriteString("| program | version | source | real builds | unavailable | image tags |\n|---|---|---|---|---|---|\n")
+	git := false
 	for _, p := range c.Programs {
 		var real, unavailable []string
 		for _, pl := range p.Platforms {
@@ -36,8 +37,17 @@ func Table(c catalog.Catalog, repo string) string {
 		if len(unavailable) == 0 {
 			unavailable = []string{"–"}
 		}
-		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | `%s:%s`, `%s:%s-%s` |\n", p.Name, p.Homepage, p.Version,
-			strings.Join(real, " "), strings.Join(unavailable, " "), repo, p.Name, repo, p.Name, p.Version)
+		source := "module proxy"
+		if p.Git != "" {
+			source, git = fmt.Sprintf("[git tag](%s) ¹", strings.TrimSuffix(p.Git, ".git")), true
+		}
+		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s | `%s:%s`, `%s:%s` |\n", p.Name, p.Homepage, p.Version, source,
+			strings.Join(real, " "), strings.Join(unavailable, " "), repo, p.Name, repo, p.VersionTag())
+	}
+	if git {
+		b.WriteString("\n¹ Cloned from its git repository at the release tag (`ARG GIT`), not fetched from the module\n" +
+			"proxy: where that host is unreachable the build stops with an error naming the repository,\n" +
+			"and the platform marks are the spec's, not yet proven by a build.\n")
 	}
 	return b.String()
 }
