@@ -9,10 +9,13 @@ import (
 	"github.com/crossbin/crossbin/internal/bench"
 )
 
-// BenchCI times `mage ci` with nothing to do (in process, runs times) and,
+// BenchCI times `mage ci` with nothing to do (in process, runs times) or,
 // with full, a cold build of the whole catalog into a fresh repository after
 // dropping every builder cache, with the machine's peak memory.
 func (a *App) BenchCI(ctx context.Context, runs int, full bool) error {
+	if full {
+		return a.benchCold(ctx)
+	}
 	if err := a.CI(ctx); err != nil { // make sure there is nothing to do
 		return err
 	}
@@ -34,9 +37,13 @@ func (a *App) BenchCI(ctx context.Context, runs int, full bool) error {
 	c, _ := a.Catalog()
 	fmt.Printf("no-op ci for %d programs: median %s, min %s, max %s over %d runs (in process; add the mage start-up)\n",
 		len(c.Programs), times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), runs)
-	if !full {
-		return nil
-	}
+	return nil
+}
+
+// benchCold builds the whole catalog with `mage ci`'s code path into a
+// fresh repository after pruning every builder cache (layers, Go module and
+// build caches), sampling the machine's memory while it runs.
+func (a *App) benchCold(ctx context.Context) error {
 	b, err := a.Builder(ctx)
 	if err != nil {
 		return err
