@@ -14,14 +14,14 @@ import (
 )
 
 // TestHelmRiscv64NeedsItsPatch builds helm v3.6.2 for linux/riscv64 with
-// patches/helm-procfs-riscv64.yaml (it builds, is a RISC-V binary and
+// testdata/patches/helm-procfs-riscv64.yaml (it builds, is a RISC-V binary and
 // prints v3.6.2 under QEMU) and without it (procfs v0.2.0 does not compile).
 func TestHelmRiscv64NeedsItsPatch(t *testing.T) {
 	opt := options(t)
 	ctx := context.Background()
 	helm := load(t, filepath.Join("..", "..", "dockerfiles", "helm"))
 	helm.Version = "v3.6.2" // the release the patch is for, whatever the catalog pins
-	patches, err := patch.Load(filepath.Join("..", "..", "patches"))
+	patches, err := patch.Load(filepath.Join("testdata", "patches"))
 	if err != nil {
 		t.Fatal(err)
 	}
