@@ -3,65 +3,27 @@ package source
 import (
 	"context"
 	"errors"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/gittest"
 )
 
-func gitRun(t *testing.T, dir string, env []string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// gitServer serves a bare repository over smart HTTP with git's own
-// http-backend: v1.0.0 is an annotated tag, v1.1.0 a lightweight one.
-// It returns the repository URL and the two tags' commits.
+// gitServer serves example.com/tool: v1.0.0 is an annotated tag, v1.1.0 a
+// lightweight one adding second.go.
 func gitServer(t *testing.T) (url string, commits map[string]string) {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
-	root := t.TempDir()
-	work := filepath.Join(t.TempDir(), "work")
-	env := []string{
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
-		"GIT_AUTHOR_DATE=2021-06-09T18:00:00Z", "GIT_COMMITTER_DATE=2021-06-09T18:00:00Z", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + root,
-	}
-	gitRun(t, "", env, "init", "--quiet", "--initial-branch=main", work)
-	os.WriteFile(filepath.Join(work, "go.mod"), []byte("module example.com/tool\n\ngo 1.16\n"), 0o644)
-	os.WriteFile(filepath.Join(work, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644)
-	gitRun(t, work, env, "add", ".")
-	gitRun(t, work, env, "commit", "--quiet", "-m", "one")
-	gitRun(t, work, env, "tag", "-a", "-m", "release", "v1.0.0")
-	commits = map[string]string{"v1.0.0": gitRun(t, work, env, "rev-parse", "HEAD")}
-	os.WriteFile(filepath.Join(work, "second.go"), []byte("package main\n"), 0o644)
-	gitRun(t, work, env, "add", ".")
-	gitRun(t, work, append(env, "GIT_COMMITTER_DATE=2022-01-02T03:04:05Z"), "commit", "--quiet", "-m", "two")
-	gitRun(t, work, env, "tag", "v1.1.0")
-	commits["v1.1.0"] = gitRun(t, work, env, "rev-parse", "HEAD")
-	gitRun(t, "", env, "clone", "--quiet", "--bare", work, filepath.Join(root, "tool.git"))
-
-	execPath := gitRun(t, "", nil, "--exec-path")
-	srv := httptest.NewServer(&cgi.Handler{
-		Path: filepath.Join(execPath, "git-http-backend"),
-		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
-	})
-	t.Cleanup(srv.Close)
-	return srv.URL + "/tool.git", commits
+	return gittest.Serve(t,
+		gittest.Release{Tag: "v1.0.0", Annotated: true, Date: "2021-06-09T18:00:00Z", Files: map[string]string{
+			"go.mod":  "module example.com/tool\n\ngo 1.16\n",
+			"main.go": "package main\n\nfunc main() {}\n",
+		}},
+		gittest.Release{Tag: "v1.1.0", Date: "2022-01-02T03:04:05Z", Files: map[string]string{"second.go": "package main\n"}},
+	)
 }
 
 func TestFetchGit(t *testing.T) {
