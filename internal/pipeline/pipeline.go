@@ -163,6 +163,7 @@ func Run(ctx context.Context, opt Options, targets []Target) ([]Report, error) {
 			reqs, err = stage(ctx, opt, t.Program, t.Jobs, &reps[pi], filepath.Join(work, strconv.Itoa(pi)))
 		}
 		if err != nil {
+			opt.Log.Error("program not built", "program", t.Program.Name, "err", err)
 			reps[pi].Err = err
 			errs = append(errs, err)
 			continue
