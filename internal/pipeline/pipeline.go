@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -175,10 +176,12 @@ func Run(ctx context.Context, opt Options, targets []Target) ([]Report, error) {
 	opt.Log.Info("building", "programs", len(targets), "jobs", len(tasks), "parallel", opt.Jobs)
 	g := errgroup.Group{}
 	g.SetLimit(max(opt.Jobs, 1))
+	var finished atomic.Int64
+	progress := func() string { return fmt.Sprintf("%d/%d", finished.Add(1), len(tasks)) }
 	for _, t := range tasks {
 		g.Go(func() error {
 			o := &reps[t.prog].Outcomes[t.job]
-			*o = run(ctx, opt, o.Job, t.req, o.Patches)
+			*o = run(ctx, opt, o.Job, t.req, o.Patches, progress)
 			return nil
 		})
 	}
@@ -338,7 +341,9 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 	return req
 }
 
-func run(ctx context.Context, opt Options, job Job, req buildx.BuildRequest, patches []string) Outcome {
+// run builds one job; progress, called once when it ends, says how many of
+// the run's jobs have ended.
+func run(ctx context.Context, opt Options, job Job, req buildx.BuildRequest, patches []string, progress func() string) Outcome {
 	start := time.Now()
 	o := Outcome{Job: job, Patches: patches}
 	kind := "build"
@@ -359,11 +364,11 @@ func run(ctx context.Context, opt Options, job Job, req buildx.BuildRequest, pat
 	o.Duration = time.Since(start)
 	if err != nil {
 		o.Err = fmt.Errorf("buildx build: %s (%w)\n%s", StepError(out.String()), err, lines.Last(out.String(), 25))
-		log.Error("platform failed", "duration", o.Duration.Round(time.Second))
+		log.Error("platform failed", "duration", o.Duration.Round(time.Second), "done", progress())
 		return o
 	}
 	o.Digest, o.Err = readDigest(req.MetadataFile)
-	log.Info("platform built", "digest", o.Digest.String(), "duration", o.Duration.Round(100*time.Millisecond))
+	log.Info("platform built", "digest", o.Digest.String(), "duration", o.Duration.Round(100*time.Millisecond), "done", progress())
 	return o
 }
 
