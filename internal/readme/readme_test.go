@@ -39,3 +39,24 @@ func TestReplace(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestTableMarksGitSources(t *testing.T) {
+	c := catalog.Catalog{Programs: []catalog.Program{
+		{Name: "docker", Homepage: "https://github.com/docker/cli", Version: "v29.9.1+incompatible"},
+		{Name: "kubectl", Homepage: "https://kubernetes.io", Version: "v1.37.2", Git: "https://github.com/kubernetes/kubernetes.git"},
+	}}
+	table := Table(c, "r")
+	for _, want := range []string{
+		"| [docker](https://github.com/docker/cli) | v29.9.1+incompatible | module proxy |",
+		"`r:docker-v29.9.1` |",
+		"| [kubectl](https://kubernetes.io) | v1.37.2 | [git tag](https://github.com/kubernetes/kubernetes) ¹ |",
+		"¹ Cloned from its git repository at the release tag",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(Table(catalog.Catalog{Programs: c.Programs[:1]}, "r"), "¹") {
+		t.Error("the footnote appears without a git program")
+	}
+}
