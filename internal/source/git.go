@@ -84,6 +84,9 @@ func (p Preparer) fetchGit(ctx context.Context, prog catalog.Program) (Source, e
 	if err := os.RemoveAll(filepath.Join(work, ".git")); err != nil {
 		return fail(err)
 	}
+	if err := dropDockerignore(work); err != nil {
+		return fail(err)
+	}
 	m := gitMeta{Repository: prog.Git, Tag: prog.Version, Commit: commit, Time: time.Unix(secs, 0).UTC()}
 	if err := os.RemoveAll(dir); err != nil {
 		return fail(err)

@@ -19,8 +19,9 @@ import (
 func gitServer(t *testing.T) (url string, commits map[string]string) {
 	return gittest.Serve(t,
 		gittest.Release{Tag: "v1.0.0", Annotated: true, Date: "2021-06-09T18:00:00Z", Files: map[string]string{
-			"go.mod":  "module example.com/tool\n\ngo 1.16\n",
-			"main.go": "package main\n\nfunc main() {}\n",
+			"go.mod":        "module example.com/tool\n\ngo 1.16\n",
+			"main.go":       "package main\n\nfunc main() {}\n",
+			".dockerignore": "*.go\n",
 		}},
 		gittest.Release{Tag: "v1.1.0", Date: "2022-01-02T03:04:05Z", Files: map[string]string{"second.go": "package main\n"}},
 	)
@@ -42,7 +43,7 @@ func TestFetchGit(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(src.Dir, "main.go")); err != nil {
 		t.Error(err)
 	}
-	for _, absent := range []string{"second.go", ".git"} {
+	for _, absent := range []string{"second.go", ".git", ".dockerignore"} {
 		if _, err := os.Stat(filepath.Join(src.Dir, absent)); err == nil {
 			t.Errorf("%s is in the v1.0.0 tree", absent)
 		}

@@ -49,7 +49,7 @@ type Source struct {
 // version from the module proxy, or, for a program with a git source, the
 // repository at the tag. A module without a go.mod (released before
 // modules) gets the one the go tool synthesizes, `module <path>`, so
-// patches can add the requirements it needs.
+// patches can add the requirements it needs; see normalize.
 func (p Preparer) Fetch(ctx context.Context, prog catalog.Program) (Source, error) {
 	if prog.Git != "" {
 		return p.fetchGit(ctx, prog)
@@ -63,31 +63,32 @@ func (p Preparer) Fetch(ctx context.Context, prog catalog.Program) (Source, erro
 		return Source{}, err
 	}
 	src := Source{Module: mod, Released: released, Dir: mod.Dir}
-	if _, err := os.Stat(filepath.Join(mod.Dir, "go.mod")); errors.Is(err, os.ErrNotExist) {
-		return p.withGoMod(prog, src)
+	_, noGoMod := os.Stat(filepath.Join(mod.Dir, "go.mod"))
+	_, ignore := os.Stat(filepath.Join(mod.Dir, ".dockerignore"))
+	if errors.Is(noGoMod, os.ErrNotExist) || ignore == nil {
+		return p.normalize(prog, src)
 	}
 	return src, nil
 }
 
-// withGoMod returns a copy of src (cached by its checksum) with the go.mod
-// the go tool synthesized for it.
-func (p Preparer) withGoMod(prog catalog.Program, src Source) (Source, error) {
+// normalize returns a copy of src (cached by its checksum) that builds as
+// the source stage expects: with the go.mod the go tool synthesized for
+// it when it has none, and without a top-level .dockerignore, which
+// BuildKit would apply to the build context (the Docker CLI's leaves out
+// go.mod).
+func (p Preparer) normalize(prog catalog.Program, src Source) (Source, error) {
 	key, err := Key(src.Module.Sum, nil)
 	if err != nil {
 		return Source{}, err
 	}
-	dir := filepath.Join(p.CacheDir, "source", "gomod", prog.Name+"-"+prog.Version+"-"+key)
+	dir := filepath.Join(p.CacheDir, "source", "module", prog.Name+"-"+prog.Version+"-"+key)
 	out := src
 	out.Dir = dir
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 		return out, nil
 	}
 	fail := func(err error) (Source, error) {
-		return Source{}, fmt.Errorf("%s %s: add a go.mod to a module without one: %w", prog.Name, prog.Version, err)
-	}
-	gomod, err := os.ReadFile(src.Module.GoMod)
-	if err != nil {
-		return fail(err)
+		return Source{}, fmt.Errorf("%s %s: prepare the module source: %w", prog.Name, prog.Version, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return fail(err)
@@ -101,8 +102,17 @@ func (p Preparer) withGoMod(prog catalog.Program, src Source) (Source, error) {
 	if err := gotool.CopyTree(src.Dir, work); err != nil {
 		return fail(err)
 	}
-	if err := os.WriteFile(filepath.Join(work, "go.mod"), gomod, 0o644); err != nil {
+	if err := dropDockerignore(work); err != nil {
 		return fail(err)
+	}
+	if _, err := os.Stat(filepath.Join(work, "go.mod")); errors.Is(err, os.ErrNotExist) {
+		gomod, err := os.ReadFile(src.Module.GoMod)
+		if err != nil {
+			return fail(err)
+		}
+		if err := os.WriteFile(filepath.Join(work, "go.mod"), gomod, 0o644); err != nil {
+			return fail(err)
+		}
 	}
 	if err := os.Rename(work, dir); err != nil && !errors.Is(err, os.ErrExist) {
 		if _, statErr := os.Stat(filepath.Join(dir, "go.mod")); statErr != nil {
@@ -110,6 +120,15 @@ func (p Preparer) withGoMod(prog catalog.Program, src Source) (Source, error) {
 		}
 	}
 	return out, nil
+}
+
+// dropDockerignore removes a source tree's top-level .dockerignore: the
+// tree is a build context for crossbin's Dockerfile, not upstream's.
+func dropDockerignore(dir string) error {
+	if err := os.Remove(filepath.Join(dir, ".dockerignore")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // Key is the cache key of pristine source patched with patches.

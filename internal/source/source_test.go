@@ -56,6 +56,10 @@ func fakeProxy(t *testing.T) string {
 	write("example.com/prog", "v1.0.0", "module example.com/prog\n\ngo 1.16\n\nrequire example.com/dep v1.0.0\n", map[string]string{
 		"cmd/prog/main.go": "package main\n\nimport \"example.com/dep\"\n\nfunc main() { println(dep.Version) }\n",
 	})
+	write("example.com/ignoring", "v1.0.0", "module example.com/ignoring\n", map[string]string{
+		".dockerignore":     "/go.mod\n",
+		"cmd/ignoring/x.go": "package main\n\nfunc main() {}\n",
+	})
 	write("example.com/old", "v1.0.0", "module example.com/old\n", map[string]string{
 		"-no-go.mod":      "",
 		"cmd/old/main.go": "package main\n\nimport \"example.com/dep\"\n\nfunc main() { println(dep.Version) }\n",
@@ -228,5 +232,25 @@ func TestModuleWithoutGoMod(t *testing.T) {
 	}
 	if sum := string(mustRead(t, filepath.Join(patched.Dir, "go.sum"))); !strings.Contains(sum, "example.com/dep v1.1.0 h1:") {
 		t.Errorf("go.sum:\n%s", sum)
+	}
+}
+
+// TestDockerignoreDropped: upstream's .dockerignore would apply to the
+// source build context (the Docker CLI's drops go.mod), so the prepared
+// source leaves it out.
+func TestDockerignoreDropped(t *testing.T) {
+	pr := preparer(t, fakeProxy(t))
+	src, err := pr.Fetch(context.Background(), catalog.Program{Name: "ignoring", Module: "example.com/ignoring", Version: "v1.0.0", Package: "example.com/ignoring/cmd/ignoring"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Dir == src.Module.Dir {
+		t.Fatal("the module cache's copy is used as it is")
+	}
+	if _, err := os.Stat(filepath.Join(src.Dir, ".dockerignore")); err == nil {
+		t.Error(".dockerignore is still there")
+	}
+	if string(mustRead(t, filepath.Join(src.Dir, "go.mod"))) != "module example.com/ignoring\n" {
+		t.Error("go.mod changed")
 	}
 }
