@@ -73,7 +73,7 @@ func TestInputs(t *testing.T) {
 	}
 	// A patch counts only while it applies to the pinned version.
 	pf := filepath.Join(root, "dlv-fix.yaml")
-	body := "program: dlv\nversions: \"< 1.7.0\"\nreason: r\nrequire:\n  - {module: golang.org/x/sys, version: v0.1.0}\n"
+	body := "program: dlv\nversions: \">= 1.0.0\"\nreason: r\nrequire:\n  - {module: golang.org/x/sys, version: v0.1.0}\n"
 	os.WriteFile(pf, []byte(body), 0o644)
 	p, err := patch.Parse(pf, []byte(body))
 	if err != nil {
@@ -134,13 +134,18 @@ func TestMatrixAndRecords(t *testing.T) {
 func TestSummary(t *testing.T) {
 	_, shfmt := scratch(t, "shfmt")
 	_, dlv := scratch(t, "dlv")
+	_, helm := scratch(t, "helm")
+	shfmt.Version, dlv.Version, helm.Version = "v3.14.1", "v1.6.1", "v3.6.2" // stable across updates
 	entries := []Entry{
 		{Program: shfmt, Inputs: "sha256:0123456789abcdef0123", Build: false},
 		{Program: dlv, Inputs: "sha256:ff", Build: true, Reason: "inputs changed"},
+		{Program: helm, Inputs: "sha256:ee", Build: true, Reason: "not published: r:helm-v3.6.2"},
 	}
 	reports := []pipeline.Report{{
-		Program: dlv, Duration: 90 * time.Second, Err: errors.New("dlv v1.6.1: 1 platform(s) failed\nmore"),
-		Outcomes: []pipeline.Outcome{{Job: pipeline.Job{Program: dlv}}, {Job: pipeline.Job{Program: dlv}, Err: errors.New("x")}},
+		Program: dlv, Duration: 9 * time.Minute, Err: errors.New("dlv v1.6.1: 1 platform(s) failed\nmore"),
+		Outcomes: []pipeline.Outcome{{Job: pipeline.Job{Program: dlv}, Duration: time.Minute}, {Job: pipeline.Job{Program: dlv}, Duration: 30 * time.Second, Err: errors.New("x")}},
+	}, {
+		Program: helm, Err: errors.New("helm v3.6.2: source unreachable"),
 	}}
 	rows := Summarize(entries, reports)
 	golden.Check(t, "summary.txt", []byte(Text(rows)))

@@ -17,9 +17,11 @@ type Row struct {
 	Result   string // "built", "up to date", "FAILED"
 	Built    int    // platforms built
 	Skipped  int    // platforms not built (up to date)
-	Failed   int    // platforms that failed
-	Duration time.Duration
-	Note     string
+	Failed   int    // platforms that failed (all of them when it failed before building)
+	// BuildTime is the program's platform builds summed: in a shared pool
+	// the program's wall time says little.
+	BuildTime time.Duration
+	Note      string
 }
 
 // Summarize joins the plan and the reports of the programs that ran.
@@ -36,18 +38,21 @@ func Summarize(entries []Entry, reports []pipeline.Report) []Row {
 		case !ran:
 			row.Result, row.Skipped, row.Note = "up to date", len(e.Program.Platforms), "inputs "+short(e.Inputs)
 		default:
-			row.Duration = rep.Duration
 			for _, o := range rep.Outcomes {
+				row.BuildTime += o.Duration
 				if o.Err != nil {
 					row.Failed++
 				} else {
 					row.Built++
 				}
 			}
-			row.Result, row.Note = "built", e.Reason
+			row.Result, row.Note = "built", "because "+e.Reason
 			if rep.Err != nil {
 				row.Result = "FAILED"
 				row.Note = lines.First(rep.Err.Error())
+				if len(rep.Outcomes) == 0 { // failed before any build started
+					row.Failed = len(e.Program.Platforms)
+				}
 			}
 		}
 		rows = append(rows, row)
@@ -59,9 +64,9 @@ func Summarize(entries []Entry, reports []pipeline.Report) []Row {
 func Text(rows []Row) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROGRAM\tVERSION\tRESULT\tBUILT\tSKIPPED\tFAILED\tDURATION\tNOTE")
+	fmt.Fprintln(tw, "PROGRAM\tVERSION\tRESULT\tBUILT\tSKIPPED\tFAILED\tBUILD TIME\tNOTE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", r.Program, r.Version, r.Result, r.Built, r.Skipped, r.Failed, duration(r.Duration), r.Note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", r.Program, r.Version, r.Result, r.Built, r.Skipped, r.Failed, duration(r.BuildTime), r.Note)
 	}
 	tw.Flush()
 	return b.String()
@@ -70,9 +75,9 @@ func Text(rows []Row) string {
 // Markdown renders the rows for $GITHUB_STEP_SUMMARY.
 func Markdown(rows []Row) string {
 	var b strings.Builder
-	b.WriteString("### crossbin\n\n| program | version | result | built | skipped | failed | duration | note |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("### crossbin\n\n| program | version | result | built | skipped | failed | build time | note |\n|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %s | %s |\n", r.Program, r.Version, r.Result, r.Built, r.Skipped, r.Failed, duration(r.Duration), strings.ReplaceAll(r.Note, "|", `\|`))
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %s | %s |\n", r.Program, r.Version, r.Result, r.Built, r.Skipped, r.Failed, duration(r.BuildTime), strings.ReplaceAll(r.Note, "|", `\|`))
 	}
 	return b.String()
 }
