@@ -57,49 +57,38 @@ func (p Preparer) fetchGit(ctx context.Context, prog catalog.Program) (Source, e
 	}
 	start := time.Now()
 	p.Log.Info("cloning source repository", "program", prog.Name, "repository", prog.Git, "tag", prog.Version)
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return fail(err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".clone-")
+	var m gitMeta
+	err = fillDir(dir, func(work string) error {
+		if _, err := p.git(ctx, "", "clone", "--quiet", "--depth=1", "--no-tags", "--branch", prog.Version, "--", prog.Git, work); err != nil {
+			return err
+		}
+		head, err := p.git(ctx, work, "log", "-1", "--format=%H %ct")
+		if err != nil {
+			return err
+		}
+		fields := strings.Fields(head)
+		if len(fields) != 2 || fields[0] != commit {
+			return fmt.Errorf("the clone is at %q, but the tag named commit %s: the tag moved while fetching; try again", head, commit)
+		}
+		secs, err := strconv.ParseInt(fields[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("commit time %q: %w", fields[1], err)
+		}
+		m = gitMeta{Repository: prog.Git, Tag: prog.Version, Commit: commit, Time: time.Unix(secs, 0).UTC()}
+		if err := os.RemoveAll(filepath.Join(work, ".git")); err != nil {
+			return err
+		}
+		return dropDockerignore(work)
+	})
 	if err != nil {
-		return fail(err)
-	}
-	defer os.RemoveAll(tmp)
-	work := filepath.Join(tmp, "src")
-	if _, err := p.git(ctx, "", "clone", "--quiet", "--depth=1", "--no-tags", "--branch", prog.Version, "--", prog.Git, work); err != nil {
-		return fail(err)
-	}
-	head, err := p.git(ctx, work, "log", "-1", "--format=%H %ct")
-	if err != nil {
-		return fail(err)
-	}
-	fields := strings.Fields(head)
-	if len(fields) != 2 || fields[0] != commit {
-		return fail(fmt.Errorf("the clone is at %q, but the tag named commit %s: the tag moved while fetching; try again", head, commit))
-	}
-	secs, err := strconv.ParseInt(fields[1], 10, 64)
-	if err != nil {
-		return fail(fmt.Errorf("commit time %q: %w", fields[1], err))
-	}
-	if err := os.RemoveAll(filepath.Join(work, ".git")); err != nil {
-		return fail(err)
-	}
-	if err := dropDockerignore(work); err != nil {
-		return fail(err)
-	}
-	m := gitMeta{Repository: prog.Git, Tag: prog.Version, Commit: commit, Time: time.Unix(secs, 0).UTC()}
-	if err := os.RemoveAll(dir); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(work, dir); err != nil {
 		return fail(err)
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fail(err)
 	}
-	// The metadata is written last: a tree without it is incomplete and is
-	// cloned again.
+	// The metadata is written last: a tree without it is cloned again (the
+	// same commit's tree, so one already in place stays).
 	if err := os.WriteFile(dir+".json", data, 0o644); err != nil {
 		return fail(err)
 	}

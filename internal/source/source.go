@@ -87,39 +87,51 @@ func (p Preparer) normalize(prog catalog.Program, src Source) (Source, error) {
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 		return out, nil
 	}
-	fail := func(err error) (Source, error) {
+	err = fillDir(dir, func(work string) error {
+		if err := gotool.CopyTree(src.Dir, work); err != nil {
+			return err
+		}
+		if err := dropDockerignore(work); err != nil {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(work, "go.mod")); !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		gomod, err := os.ReadFile(src.Module.GoMod)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(work, "go.mod"), gomod, 0o644)
+	})
+	if err != nil {
 		return Source{}, fmt.Errorf("%s %s: prepare the module source: %w", prog.Name, prog.Version, err)
 	}
+	return out, nil
+}
+
+// fillDir makes the cached tree dir: fill writes it into a temporary
+// directory beside dir, which then takes dir's place in one rename, so no
+// reader sees a half-made tree. When another process made dir meanwhile,
+// its tree stays.
+func fillDir(dir string, fill func(work string) error) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return fail(err)
+		return err
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".prepare-")
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	defer os.RemoveAll(tmp)
 	work := filepath.Join(tmp, "src")
-	if err := gotool.CopyTree(src.Dir, work); err != nil {
-		return fail(err)
-	}
-	if err := dropDockerignore(work); err != nil {
-		return fail(err)
-	}
-	if _, err := os.Stat(filepath.Join(work, "go.mod")); errors.Is(err, os.ErrNotExist) {
-		gomod, err := os.ReadFile(src.Module.GoMod)
-		if err != nil {
-			return fail(err)
-		}
-		if err := os.WriteFile(filepath.Join(work, "go.mod"), gomod, 0o644); err != nil {
-			return fail(err)
-		}
+	if err := fill(work); err != nil {
+		return err
 	}
 	if err := os.Rename(work, dir); err != nil && !errors.Is(err, os.ErrExist) {
-		if _, statErr := os.Stat(filepath.Join(dir, "go.mod")); statErr != nil {
-			return fail(err)
+		if _, statErr := os.Stat(dir); statErr != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // dropDockerignore removes a source tree's top-level .dockerignore: the
@@ -173,41 +185,33 @@ func (p Preparer) Patch(ctx context.Context, prog catalog.Program, src Source, p
 	}
 	start := time.Now()
 	p.Log.Info("patching module source", "program", prog.Name, "version", prog.Version, "patches", strings.Join(names, ","))
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return fail(err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".prepare-")
-	if err != nil {
-		return fail(err)
-	}
-	defer os.RemoveAll(tmp)
-	work := filepath.Join(tmp, "src")
-	if err := gotool.CopyTree(src.Dir, work); err != nil {
-		return fail(err)
-	}
-	gomod, err := os.ReadFile(filepath.Join(work, "go.mod"))
-	if err != nil {
-		return fail(fmt.Errorf("the module has no go.mod to patch: %w", err))
-	}
-	patched, err := patch.Apply(gomod, patches)
-	if err != nil {
-		return fail(err)
-	}
-	if err := os.WriteFile(filepath.Join(work, "go.mod"), patched, 0o644); err != nil {
-		return fail(err)
-	}
-	// Let the go tool complete go.mod and go.sum for what the build loads on
-	// each platform; every new module is verified against the checksum
-	// database as it is downloaded.
-	for _, pl := range platforms {
-		if err := p.complete(ctx, work, prog.Package, pl); err != nil {
-			return fail(fmt.Errorf("%s%w", blame(patches, err.Error()), err))
+	err = fillDir(dir, func(work string) error {
+		if err := gotool.CopyTree(src.Dir, work); err != nil {
+			return err
 		}
-	}
-	if err := os.Rename(work, dir); err != nil && !errors.Is(err, os.ErrExist) {
-		if _, statErr := os.Stat(filepath.Join(dir, "go.mod")); statErr != nil {
-			return fail(err)
+		gomod, err := os.ReadFile(filepath.Join(work, "go.mod"))
+		if err != nil {
+			return fmt.Errorf("the module has no go.mod to patch: %w", err)
 		}
+		patched, err := patch.Apply(gomod, patches)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(work, "go.mod"), patched, 0o644); err != nil {
+			return err
+		}
+		// Let the go tool complete go.mod and go.sum for what the build
+		// loads on each platform; every new module is verified against the
+		// checksum database as it is downloaded.
+		for _, pl := range platforms {
+			if err := p.complete(ctx, work, prog.Package, pl); err != nil {
+				return fmt.Errorf("%s%w", blame(patches, err.Error()), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fail(err)
 	}
 	p.Log.Info("patched module source", "program", prog.Name, "dir", dir, "duration", time.Since(start).Round(100*time.Millisecond))
 	return out, nil
