@@ -12,12 +12,12 @@ import (
 
 // Row is one program in a CI run's summary.
 type Row struct {
-	Program  string
-	Version  string
-	Result   string // "built", "up to date", "FAILED"
-	Built    int    // platforms built
-	Skipped  int    // platforms not built (up to date)
-	Failed   int    // platforms that failed (all of them when it failed before building)
+	Program string
+	Version string
+	Result  string // "built", "up to date", "FAILED"
+	Built   int    // platforms built
+	Skipped int    // platforms not built (up to date)
+	Failed  int    // platforms that failed (all of them when it failed before building)
 	// BuildTime is the program's platform builds summed: in a shared pool
 	// the program's wall time says little.
 	BuildTime time.Duration
