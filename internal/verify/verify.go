@@ -116,9 +116,11 @@ func Binary(ctx context.Context, bin string, prog catalog.Program, pl platform.P
 }
 
 // mentionsVersion reports whether out names version, with or without its
-// leading "v" (dlv prints "Version: 1.6.1").
+// leading "v" (dlv prints "Version: 1.6.1") and without the module
+// system's +incompatible (the Docker CLI prints "Docker version 29.9.1").
 func mentionsVersion(out, version string) bool {
-	return strings.Contains(out, version) || strings.Contains(out, strings.TrimPrefix(version, "v"))
+	release := strings.TrimSuffix(version, "+incompatible")
+	return strings.Contains(out, release) || strings.Contains(out, strings.TrimPrefix(release, "v"))
 }
 
 // CheckELF checks that path is a static ELF executable for pl and describes

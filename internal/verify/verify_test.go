@@ -114,9 +114,12 @@ func TestMentionsVersion(t *testing.T) {
 		{"Delve Debugger\nVersion: 1.6.1\n", "v1.6.1", true},
 		{"(devel)\n", "v3.14.1", false},
 		{"v3.6\n", "v3.6.2", false},
+		{"Docker version 29.9.1, build unknown-commit", "v29.9.1+incompatible", true},
+		{"Docker version 29.9.2", "v29.9.1+incompatible", false},
 	} {
 		if got := mentionsVersion(tc.out, tc.version); got != tc.want {
 			t.Errorf("mentionsVersion(%q, %s) = %v", tc.out, tc.version, got)
 		}
 	}
 }
+
