@@ -35,7 +35,7 @@ func (Bench) Build(ctx context.Context) error {
 	return nil
 }
 
-// Ci times a no-op `mage ci` over the published catalog; -full instead builds the whole catalog cold (builder cache pruned, fresh repository) and reports per-program results, total time and peak memory.
+// Ci times planning a `mage ci` run over the published catalog (a no-op run); -full instead builds the whole catalog cold (builder cache pruned, fresh repository) and reports per-program results, total time and peak memory.
 func (Bench) Ci(ctx context.Context, full *bool) error {
 	a, err := load(ctx)
 	if err != nil {

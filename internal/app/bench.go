@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/crossbin/crossbin/internal/bench"
@@ -16,27 +17,29 @@ func (a *App) BenchCI(ctx context.Context, runs int, full bool) error {
 	if full {
 		return a.benchCold(ctx)
 	}
-	if err := a.CI(ctx); err != nil { // make sure there is nothing to do
-		return err
-	}
 	var times []time.Duration
-	for range runs {
+	var unpublished []string
+	for i := range runs {
 		start := time.Now()
 		run, err := a.ciPlan(ctx)
 		if err != nil {
 			return err
 		}
+		times = append(times, time.Since(start))
 		for _, e := range run.entries {
-			if e.Build {
-				return fmt.Errorf("%s would be built: the no-op benchmark needs a published catalog", e.Program.Name)
+			if e.Build && i == 0 {
+				unpublished = append(unpublished, e.Program.Name)
 			}
 		}
-		times = append(times, time.Since(start))
 	}
 	slices.Sort(times)
 	c, _ := a.Catalog()
 	fmt.Printf("no-op ci for %d programs: median %s, min %s, max %s over %d runs (in process; add the mage start-up)\n",
 		len(c.Programs), times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), runs)
+	if len(unpublished) > 0 {
+		// Their plan entries cost the same; `mage ci` would try to build them.
+		fmt.Printf("not published, so a real run would build them: %s\n", strings.Join(unpublished, ", "))
+	}
 	return nil
 }
 
