@@ -53,7 +53,7 @@ func TestCIRegistryStopsMidRun(t *testing.T) {
 	if err := a.CI(ctx); err != nil {
 		t.Fatalf("the next run does not converge: %v", err)
 	}
-	if idx := published(t, a, "shfmt", "v3.14.1"); len(idx.Manifests) != 2 {
+	if idx := published(t, a, "shfmt"); len(idx.Manifests) != 2 {
 		t.Fatalf("published %+v", idx)
 	}
 	if p := plan(t, a); p["shfmt"] {

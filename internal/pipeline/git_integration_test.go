@@ -18,14 +18,15 @@ import (
 )
 
 // gitProgram writes a program using kubectl's real Dockerfile (the git
-// source template) pointed at repository url, module example.com/hello.
+// source template) pointed at repository url, module example.com/hello;
+// the program keeps kubectl's name, which the Dockerfile's paths use.
 func gitProgram(t *testing.T, url, version string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "dockerfiles", "kubectl", "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, arg := range [][2]string{{"MODULE", "example.com/hello"}, {"VERSION", version}, {"GIT", url}, {"PACKAGE", "${MODULE}"}} {
+	for _, arg := range [][2]string{{"MODULE", "example.com/hello"}, {"VERSION", version}, {"GIT", url}, {"PACKAGE", "example.com/hello"}} {
 		f, err := dockerfile.Parse(data)
 		if err != nil {
 			t.Fatal(err)
@@ -35,7 +36,7 @@ func gitProgram(t *testing.T, url, version string) string {
 		}
 	}
 	data = []byte(strings.ReplaceAll(string(data), "depName=k8s.io/kubernetes", "depName=example.com/hello"))
-	dir := filepath.Join(t.TempDir(), "hello")
+	dir := filepath.Join(t.TempDir(), "kubectl") // the Dockerfile's binary name
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), data, 0o644)
 	os.WriteFile(filepath.Join(dir, "program.yaml"), []byte("description: test\nplatforms: [linux/amd64, linux/riscv64]\nsmoke: [version]\n"), 0o644)
@@ -81,7 +82,7 @@ func TestGitSource(t *testing.T) {
 
 	down := gitProgram(t, "http://127.0.0.1:1/repo.git", "v1.0.0")
 	prog = load(t, down)
-	prog.Name = "hello-unreachable"
+	prog.Name = "kubectl-unreachable"
 	_, err = pipeline.Build(ctx, opt, prog, nil)
 	if !errors.Is(err, source.ErrUnreachable) || !strings.Contains(err.Error(), "http://127.0.0.1:1/repo.git") {
 		t.Fatalf("unreachable repository: %v", err)
