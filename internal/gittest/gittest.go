@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func Serve(t testing.TB, releases ...Release) (url string, commits map[string]st
 				t.Fatal(err)
 			}
 		}
-		dated := append(env, "GIT_AUTHOR_DATE="+r.Date, "GIT_COMMITTER_DATE="+r.Date)
+		dated := append(slices.Clip(env), "GIT_AUTHOR_DATE="+r.Date, "GIT_COMMITTER_DATE="+r.Date)
 		run(t, work, dated, "add", "--all")
 		run(t, work, dated, "commit", "--quiet", "--allow-empty", "-m", "release "+r.Tag)
 		if r.Annotated {

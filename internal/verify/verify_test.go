@@ -122,4 +122,3 @@ func TestMentionsVersion(t *testing.T) {
 		}
 	}
 }
-
