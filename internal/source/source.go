@@ -63,6 +63,9 @@ func (p Preparer) Fetch(ctx context.Context, prog catalog.Program) (Source, erro
 		return Source{}, err
 	}
 	src := Source{Module: mod, Released: released, Dir: mod.Dir}
+	if !prog.SourceStage {
+		return src, nil // built by `go install`: only the release time is used
+	}
 	_, noGoMod := os.Stat(filepath.Join(mod.Dir, "go.mod"))
 	_, ignore := os.Stat(filepath.Join(mod.Dir, ".dockerignore"))
 	if errors.Is(noGoMod, os.ErrNotExist) || ignore == nil {

@@ -240,7 +240,13 @@ func TestModuleWithoutGoMod(t *testing.T) {
 // source leaves it out.
 func TestDockerignoreDropped(t *testing.T) {
 	pr := preparer(t, fakeProxy(t))
-	src, err := pr.Fetch(context.Background(), catalog.Program{Name: "ignoring", Module: "example.com/ignoring", Version: "v1.0.0", Package: "example.com/ignoring/cmd/ignoring"})
+	ignoring := catalog.Program{Name: "ignoring", Module: "example.com/ignoring", Version: "v1.0.0", Package: "example.com/ignoring/cmd/ignoring"}
+	// Built by `go install`, the program's source is not a build context.
+	if src, err := pr.Fetch(context.Background(), ignoring); err != nil || src.Dir != src.Module.Dir {
+		t.Fatalf("install-mode fetch: %v, dir %s", err, src.Dir)
+	}
+	ignoring.SourceStage = true
+	src, err := pr.Fetch(context.Background(), ignoring)
 	if err != nil {
 		t.Fatal(err)
 	}
