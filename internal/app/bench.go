@@ -56,6 +56,7 @@ func (a *App) benchCold(ctx context.Context) error {
 	}
 	fresh := *a
 	fresh.Config.Image = a.Config.Image + "-bench-" + time.Now().UTC().Format("20060102t150405")
+	fresh.Config.PlanImage = "" // plan against the fresh repository: everything is built
 	mem := bench.StartMemorySampler(250 * time.Millisecond)
 	start := time.Now()
 	err = fresh.CI(ctx)

@@ -34,7 +34,7 @@ func (a *App) ciPlan(ctx context.Context) (ciRun, error) {
 		return ciRun{}, err
 	}
 	opt := a.Pipeline(b, patches)
-	entries, err := ci.Plan(ctx, opt, a.Root, c.Programs)
+	entries, err := ci.Plan(ctx, opt, a.Config.PlanRepository(), a.Root, c.Programs)
 	if err != nil {
 		return ciRun{}, err
 	}

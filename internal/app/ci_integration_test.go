@@ -65,6 +65,13 @@ func TestCI(t *testing.T) {
 	if p := plan(t, a); p["shfmt"] || p["dlv"] {
 		t.Fatalf("second plan builds %v", p)
 	}
+	// A pull request's run plans against the published repository
+	// (CROSSBIN_PLAN_IMAGE) and pushes to its own.
+	pr := newTestApp(t, a.Config, root, freshRepo("crossbin-ci-pr"))
+	pr.Config.PlanImage = a.Config.Image
+	if p := plan(t, pr); p["shfmt"] || p["dlv"] {
+		t.Fatalf("planned against the published catalog, the run builds %v", p)
+	}
 	if err := a.CI(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +91,9 @@ func TestCI(t *testing.T) {
 	os.WriteFile(df, data, 0o644)
 	if p := plan(t, a); !p["shfmt"] || p["dlv"] {
 		t.Fatalf("after a pin change the plan builds %v; want shfmt only", p)
+	}
+	if p := plan(t, pr); !p["shfmt"] || p["dlv"] {
+		t.Fatalf("after a pin change the pull request's plan builds %v; want shfmt only", p)
 	}
 	if err := a.CI(ctx); err != nil {
 		t.Fatal(err)

@@ -79,8 +79,10 @@ type Entry struct {
 }
 
 // Plan compares each program's inputs (with opt's patches and Go image)
-// with what its tags hold in the registry, concurrently.
-func Plan(ctx context.Context, opt pipeline.Options, root string, progs []catalog.Program) ([]Entry, error) {
+// with what its tags hold in repository against, concurrently. against is
+// usually where the run publishes (opt.Repository); a pull request's run
+// plans against the published catalog and pushes elsewhere.
+func Plan(ctx context.Context, opt pipeline.Options, against, root string, progs []catalog.Program) ([]Entry, error) {
 	entries := make([]Entry, len(progs))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
@@ -91,7 +93,7 @@ func Plan(ctx context.Context, opt pipeline.Options, root string, progs []catalo
 				return err
 			}
 			e := Entry{Program: prog, Inputs: in, Build: true, Reason: "up to date"}
-			for _, tag := range pipeline.Tags(opt.Repository, prog) {
+			for _, tag := range pipeline.Tags(against, prog) {
 				idx, err := pipeline.Published(ctx, opt, tag)
 				switch {
 				case errors.Is(err, pipeline.ErrNotPublished):

@@ -8,6 +8,9 @@
 //	                        the embedded stack (e.g. a Docker Desktop builder)
 //	CROSSBIN_IMAGE          image repository to push to
 //	                        (default localhost:<registry port>/crossbin)
+//	CROSSBIN_PLAN_IMAGE     repository `mage ci` compares inputs with to decide what
+//	                        to build (default CROSSBIN_IMAGE); a pull request's
+//	                        run builds what differs from the published catalog
 //	CROSSBIN_REGISTRY_PORT  port of the embedded registry on 127.0.0.1 (default 5000)
 //	CROSSBIN_PLATFORMS      comma-separated platform subset, e.g. linux/arm64,linux/riscv64
 //	CROSSBIN_JOBS           how many platform builds run at once
@@ -43,6 +46,10 @@ type Config struct {
 	Builder string
 	// Image is the repository programs are pushed to, e.g. localhost:5000/crossbin.
 	Image string
+	// PlanImage is the repository `mage ci` plans against: a program is
+	// built when this repository lacks its tags or holds other inputs.
+	// Empty means Image (see PlanRepository).
+	PlanImage string
 	// RegistryPort is the embedded registry's port on 127.0.0.1.
 	RegistryPort int
 	// Platforms restricts builds to a subset; nil means each program's own list.
@@ -182,12 +189,27 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 	if err := checkRepository(c.Image); err != nil {
 		errs = append(errs, fmt.Errorf("CROSSBIN_IMAGE=%q: %w", c.Image, err))
 	}
+	c.PlanImage = get("CROSSBIN_PLAN_IMAGE")
+	if c.PlanImage != "" {
+		if err := checkRepository(c.PlanImage); err != nil {
+			errs = append(errs, fmt.Errorf("CROSSBIN_PLAN_IMAGE=%q: %w", c.PlanImage, err))
+		}
+	}
 	for _, name := range GoEnvNames {
 		if v := goEnv[name]; v != "" {
 			c.GoEnv[name] = v
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// PlanRepository is the repository `mage ci` compares inputs with:
+// PlanImage, or else the one it pushes to.
+func (c Config) PlanRepository() string {
+	if c.PlanImage != "" {
+		return c.PlanImage
+	}
+	return c.Image
 }
 
 // checkRepository rejects references that are not a plain repository: the

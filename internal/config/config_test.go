@@ -36,6 +36,7 @@ func TestFromEnvSettings(t *testing.T) {
 	c, err := FromEnv(envOf(map[string]string{
 		"CROSSBIN_BUILDER":       " desktop-linux ",
 		"CROSSBIN_IMAGE":         "ghcr.io/me/crossbin",
+		"CROSSBIN_PLAN_IMAGE":    "ghcr.io/upstream/crossbin",
 		"CROSSBIN_REGISTRY_PORT": "5123",
 		"CROSSBIN_PLATFORMS":     "linux/aarch64, linux/riscv64",
 		"CROSSBIN_JOBS":          "3",
@@ -50,7 +51,7 @@ func TestFromEnvSettings(t *testing.T) {
 	if len(c.Platforms) != 2 || c.Platforms[0] != want[0] || c.Platforms[1] != want[1] {
 		t.Errorf("Platforms = %v; want %v", c.Platforms, want)
 	}
-	if c.Builder != "desktop-linux" || c.Embedded() || c.Image != "ghcr.io/me/crossbin" || c.RegistryPort != 5123 ||
+	if c.Builder != "desktop-linux" || c.Embedded() || c.Image != "ghcr.io/me/crossbin" || c.PlanRepository() != "ghcr.io/upstream/crossbin" || c.RegistryPort != 5123 ||
 		c.Jobs != 3 || c.CacheDir != "/tmp/cb" || c.GoImage != "golang:1.26-alpine" || !c.Verbose {
 		t.Errorf("got %+v", c)
 	}
@@ -58,8 +59,8 @@ func TestFromEnvSettings(t *testing.T) {
 
 func TestFromEnvImageFollowsPort(t *testing.T) {
 	c, err := FromEnv(envOf(map[string]string{"CROSSBIN_REGISTRY_PORT": "5001"}), nil, defaults)
-	if err != nil || c.Image != "localhost:5001/crossbin" {
-		t.Fatalf("Image = %q, err %v; want localhost:5001/crossbin", c.Image, err)
+	if err != nil || c.Image != "localhost:5001/crossbin" || c.PlanRepository() != c.Image {
+		t.Fatalf("Image = %q, plan repository %q, err %v; want localhost:5001/crossbin for both", c.Image, c.PlanRepository(), err)
 	}
 }
 
@@ -77,6 +78,7 @@ func TestFromEnvErrors(t *testing.T) {
 		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin:latest", "without tag or digest"},
 		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin@sha256:0000000000000000000000000000000000000000000000000000000000000000", "without tag or digest"},
 		{"CROSSBIN_IMAGE", "UPPER/case", "CROSSBIN_IMAGE"},
+		{"CROSSBIN_PLAN_IMAGE", "ghcr.io/me/crossbin:latest", "CROSSBIN_PLAN_IMAGE=\"ghcr.io/me/crossbin:latest\": "},
 	} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			_, err := FromEnv(envOf(map[string]string{tc.name: tc.value}), nil, defaults)
