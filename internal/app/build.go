@@ -12,6 +12,7 @@ import (
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/crossbin/crossbin/internal/readme"
+	"github.com/crossbin/crossbin/internal/render"
 	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/verify"
 )
@@ -179,6 +180,16 @@ func (a *App) Readme() (bool, error) {
 		return false, err
 	}
 	return readme.Write(filepath.Join(a.Root, "README.md"), c, readme.DefaultRepo)
+}
+
+// Dockerfiles renders every program's Dockerfile from its pins and
+// program.yaml, returning the programs whose Dockerfile changed.
+func (a *App) Dockerfiles() ([]string, error) {
+	c, err := a.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	return render.Write(c)
 }
 
 // BuildAll builds, verifies and publishes the whole catalog through one job

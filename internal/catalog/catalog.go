@@ -13,6 +13,8 @@
 //     paths inside the repository, no module at all) adds
 //     `ARG GIT=<repository URL>`: its source is that repository at the tag
 //     VERSION, and its Dockerfile has a `source` stage taking it.
+//     Below the pins, the Dockerfile is rendered from one template and
+//     program.yaml's `build:` (internal/render, `mage dockerfiles`).
 //   - program.yaml: what the Dockerfile cannot say: which platforms have no
 //     real build (and why), how to smoke-test the binary, where its home is.
 //
@@ -70,6 +72,32 @@ type Spec struct {
 	Tags map[string][]string `yaml:"tags"`
 	// Update is the policy `mage update` follows.
 	Update UpdatePolicy `yaml:"update"`
+	// Build says how the Dockerfile builds the program; `mage dockerfiles`
+	// renders the Dockerfile from it and the pins at the Dockerfile's top.
+	Build Build `yaml:"build"`
+}
+
+// Build is the part of a Dockerfile that differs between programs.
+type Build struct {
+	// From is where the source comes from: "install" (`go install
+	// pkg@version`), "module" (the module's source, in a `source` stage) or
+	// "git" (the repository ARG GIT names, at the tag).
+	From string `yaml:"from"`
+	// LDFlags are added to -ldflags="-s -w", typically -X version stamps.
+	LDFlags string `yaml:"ldflags"`
+	// GoFlags are added to the go list and go build commands of a source
+	// build, e.g. -modfile=vendor.mod.
+	GoFlags string `yaml:"goflags"`
+	// Args are extra ARG lines of the build stage (NAME=value).
+	Args []string `yaml:"args"`
+	// Fetch is a shell step after the module is copied to /src in the fetch
+	// stage; it only runs when the Dockerfile builds alone.
+	Fetch string `yaml:"fetch"`
+	// Repository is the upstream source repository (the OCI source label);
+	// default: the git repository, or the github.com module's repository.
+	Repository string `yaml:"repository"`
+	// Note says why the program builds this way (the Dockerfile's header).
+	Note string `yaml:"note"`
 }
 
 // UpdatePolicy says which upstream releases `mage update` may pin.
@@ -104,6 +132,8 @@ type Program struct {
 	// Tags are the Go build tags per platform (see Spec.Tags).
 	Tags   map[platform.Platform][]string
 	Update UpdatePolicy
+	// Build is how the Dockerfile builds it (see Spec.Build).
+	Build Build
 	// Git is the repository the source comes from, at the tag Version;
 	// empty: the module proxy.
 	Git string
@@ -365,6 +395,7 @@ func (p *Program) fromSpec(s Spec) error {
 		return fmt.Errorf("update: github %q: want owner/name", s.Update.GitHub)
 	}
 	p.Update = s.Update
+	p.Build = s.Build
 	p.Expect, p.Exit = s.Expect, s.Exit
 	if p.Exit != 0 && p.Expect == "" {
 		return errors.New("exit: a non-zero smoke exit status needs `expect:` to say what the output must hold")

@@ -1,0 +1,149 @@
+// Package render writes the catalog's Dockerfiles from one template: the
+// pins at the top of each Dockerfile (MODULE, VERSION, PACKAGE, GIT — what
+// `mage update` and Renovate rewrite) and the program's build spec
+// (program.yaml's `build:`) are the inputs; everything else is shared.
+// Each rendered Dockerfile still builds alone with `docker buildx build`.
+package render
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/template"
+
+	"github.com/crossbin/crossbin/internal/atomicfile"
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/dockerfile"
+)
+
+//go:embed Dockerfile.tmpl
+var dockerfileTemplate string
+
+// data is what the template reads.
+type data struct {
+	Name, Description, Repository string
+	Module, Version, Package, Git string
+	From                          string
+	LDFlags                       string // complete, after -ldflags=
+	GoFlags                       string // with a leading space, or empty
+	Args                          []string
+	Fetch                         string
+	Note                          []string
+	Tags                          bool
+}
+
+// Dockerfile renders prog's Dockerfile, taking the pins from current (the
+// Dockerfile as it is).
+func Dockerfile(prog catalog.Program, current []byte) ([]byte, error) {
+	d, err := inputs(prog, current)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", prog.Dockerfile(), err)
+	}
+	t, err := template.New("Dockerfile").Parse(dockerfileTemplate)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return nil, fmt.Errorf("%s: %w", prog.Dockerfile(), err)
+	}
+	return b.Bytes(), nil
+}
+
+func inputs(prog catalog.Program, current []byte) (data, error) {
+	f, err := dockerfile.Parse(current)
+	if err != nil {
+		return data{}, err
+	}
+	pin := func(name string) string {
+		a, _ := f.Global(name)
+		return a.Value
+	}
+	b := prog.Build
+	d := data{
+		Name: prog.Name, Description: prog.Description,
+		Module: pin("MODULE"), Version: pin("VERSION"), Package: pin("PACKAGE"), Git: pin("GIT"),
+		From: b.From, Args: b.Args, Fetch: b.Fetch, Tags: len(prog.Tags) > 0,
+		LDFlags: strings.TrimSpace("-s -w " + b.LDFlags),
+	}
+	if d.From == "" {
+		d.From = "install"
+	}
+	switch {
+	case d.From != "install" && d.From != "module" && d.From != "git":
+		return d, fmt.Errorf("build: from %q: want install, module or git", d.From)
+	case (d.From == "git") != (d.Git != ""):
+		return d, errors.New("build: from git goes with ARG GIT=<repository> at the top, and only it")
+	case d.From == "install" && (b.GoFlags != "" || len(b.Args) > 0 || b.Fetch != ""):
+		return d, errors.New("build: goflags, args and fetch need a source build (from: module or git)")
+	case d.From == "git" && b.Fetch != "":
+		return d, errors.New("build: fetch is for module sources; a git source is added as it is")
+	case strings.ContainsAny(prog.Description, "\"\n"):
+		return d, errors.New("description: no quotes or newlines (it becomes an image label)")
+	}
+	if b.GoFlags != "" {
+		d.GoFlags = " " + strings.TrimSpace(b.GoFlags)
+	}
+	d.Repository = b.Repository
+	if d.Repository == "" {
+		switch {
+		case d.Git != "":
+			d.Repository = strings.TrimSuffix(d.Git, ".git")
+		case strings.HasPrefix(d.Module, "github.com/") && strings.Count(d.Module, "/") >= 2:
+			d.Repository = "https://" + strings.Join(strings.SplitN(d.Module, "/", 4)[:3], "/")
+		default:
+			return d, fmt.Errorf("build: repository: say where %s's source repository is (the image's source label)", d.Module)
+		}
+	}
+	if note := strings.TrimSpace(b.Note); note != "" {
+		d.Note = strings.Split(note, "\n")
+	}
+	return d, nil
+}
+
+// Drift lists the programs whose Dockerfile is not what the template
+// renders.
+func Drift(c catalog.Catalog) ([]string, error) {
+	var drifted []string
+	for _, p := range c.Programs {
+		current, err := os.ReadFile(p.Dockerfile())
+		if err != nil {
+			return nil, err
+		}
+		want, err := Dockerfile(p, current)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(current, want) {
+			drifted = append(drifted, p.Name)
+		}
+	}
+	return drifted, nil
+}
+
+// Write renders every program's Dockerfile in place and returns the names
+// of those that changed.
+func Write(c catalog.Catalog) ([]string, error) {
+	var changed []string
+	for _, p := range c.Programs {
+		current, err := os.ReadFile(p.Dockerfile())
+		if err != nil {
+			return nil, err
+		}
+		want, err := Dockerfile(p, current)
+		if err != nil {
+			return nil, err
+		}
+		if bytes.Equal(current, want) {
+			continue
+		}
+		if err := atomicfile.Write(p.Dockerfile(), want); err != nil {
+			return changed, err
+		}
+		changed = append(changed, p.Name)
+	}
+	return changed, nil
+}
