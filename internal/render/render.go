@@ -104,10 +104,14 @@ func inputs(prog catalog.Program, current []byte) (data, error) {
 	return d, nil
 }
 
-// Drift lists the programs whose Dockerfile is not what the template
-// renders.
-func Drift(c catalog.Catalog) ([]string, error) {
-	var drifted []string
+// rendered is one program's Dockerfile as it is and as it renders.
+type rendered struct {
+	prog          catalog.Program
+	current, want []byte
+}
+
+func renderAll(c catalog.Catalog) ([]rendered, error) {
+	var out []rendered
 	for _, p := range c.Programs {
 		current, err := os.ReadFile(p.Dockerfile())
 		if err != nil {
@@ -117,33 +121,43 @@ func Drift(c catalog.Catalog) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !bytes.Equal(current, want) {
-			drifted = append(drifted, p.Name)
+		out = append(out, rendered{p, current, want})
+	}
+	return out, nil
+}
+
+// Drift lists the programs whose Dockerfile is not what the template
+// renders.
+func Drift(c catalog.Catalog) ([]string, error) {
+	all, err := renderAll(c)
+	if err != nil {
+		return nil, err
+	}
+	var drifted []string
+	for _, r := range all {
+		if !bytes.Equal(r.current, r.want) {
+			drifted = append(drifted, r.prog.Name)
 		}
 	}
 	return drifted, nil
 }
 
 // Write renders every program's Dockerfile in place and returns the names
-// of those that changed.
+// of those that changed. Nothing is written unless every program renders.
 func Write(c catalog.Catalog) ([]string, error) {
+	all, err := renderAll(c)
+	if err != nil {
+		return nil, err
+	}
 	var changed []string
-	for _, p := range c.Programs {
-		current, err := os.ReadFile(p.Dockerfile())
-		if err != nil {
-			return nil, err
-		}
-		want, err := Dockerfile(p, current)
-		if err != nil {
-			return nil, err
-		}
-		if bytes.Equal(current, want) {
+	for _, r := range all {
+		if bytes.Equal(r.current, r.want) {
 			continue
 		}
-		if err := atomicfile.Write(p.Dockerfile(), want); err != nil {
+		if err := atomicfile.Write(r.prog.Dockerfile(), r.want); err != nil {
 			return changed, err
 		}
-		changed = append(changed, p.Name)
+		changed = append(changed, r.prog.Name)
 	}
 	return changed, nil
 }
