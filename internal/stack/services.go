@@ -124,6 +124,29 @@ func waitReady(ctx context.Context, timeout time.Duration, alive func() bool, ch
 // ErrPortInUse reports that the registry port is held by another program.
 var ErrPortInUse = errors.New("port in use")
 
+// waitPortFree is checkPortFree, retried for up to timeout: a registry that
+// has just stopped can hold its port for a moment after its process ends.
+func waitPortFree(ctx context.Context, port int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := checkPortFree(port)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// statusClient checks the registry without keeping connections open, so
+// crossbin holds none of its registry's sockets when it stops it.
+func statusClient() *http.Client {
+	return &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+}
+
 // checkPortFree fails if something already listens on 127.0.0.1:port.
 func checkPortFree(port int) error {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))

@@ -241,7 +241,7 @@ func (s *Stack) registryURL() string {
 // whether this call started it.
 func (s *Stack) ensureRegistry(ctx context.Context) (d daemon, started bool, err error) {
 	d = s.registry()
-	client := &http.Client{Timeout: 2 * time.Second}
+	client := statusClient()
 	check := func(ctx context.Context) error { return checkRegistry(ctx, client, s.registryURL()) }
 	if _, alive := d.pid(); alive {
 		if err := check(ctx); err == nil {
@@ -253,7 +253,7 @@ func (s *Stack) ensureRegistry(ctx context.Context) (d daemon, started bool, err
 			return d, false, err
 		}
 	}
-	if err := checkPortFree(s.opt.RegistryPort); err != nil {
+	if err := waitPortFree(ctx, s.opt.RegistryPort, 5*time.Second); err != nil {
 		return d, false, fmt.Errorf("start registry: %w", err)
 	}
 	return d, true, s.startAndWait(ctx, d, check)
@@ -372,11 +372,19 @@ func (s *Stack) Down(ctx context.Context) error {
 	}
 	defer unlock()
 	var errs []error
+	_, registryRan := s.registry().pid()
 	for _, d := range []daemon{s.buildkitd(), s.registry()} {
 		if pid, alive := d.pid(); alive {
 			s.opt.Log.Info("stopping", "daemon", d.name, "pid", pid)
 		}
 		errs = append(errs, d.stop(ctx, 20*time.Second))
+	}
+	// Return once the stopped registry's port can be taken again, so a
+	// following up (or another program) finds it free.
+	if registryRan {
+		if err := waitPortFree(ctx, s.opt.RegistryPort, 5*time.Second); err != nil {
+			s.opt.Log.Warn("the registry stopped, but its port is still taken", "err", err)
+		}
 	}
 	if err := os.Remove(s.socket()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, err)
@@ -459,7 +467,7 @@ func (s *Stack) Status(ctx context.Context) Status {
 	for _, t := range Tools() {
 		st.Tools = append(st.Tools, ToolStatus{Tool: t, Installed: t.installed(s.opt.CacheDir)})
 	}
-	client := &http.Client{Timeout: 2 * time.Second}
+	client := statusClient()
 	st.Registry = s.daemonStatus(ctx, s.registry(), s.registryURL(), func(ctx context.Context) error {
 		return checkRegistry(ctx, client, s.registryURL())
 	})

@@ -120,6 +120,22 @@ func TestCheckPortFree(t *testing.T) {
 	}
 }
 
+func TestWaitPortFree(t *testing.T) {
+	ctx := context.Background()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := waitPortFree(ctx, port, 300*time.Millisecond); !errors.Is(err, ErrPortInUse) {
+		t.Fatalf("held port: %v", err)
+	}
+	time.AfterFunc(200*time.Millisecond, func() { l.Close() })
+	if err := waitPortFree(ctx, port, 5*time.Second); err != nil {
+		t.Fatalf("a port released while waiting: %v", err)
+	}
+}
+
 func TestWaitReady(t *testing.T) {
 	ctx := context.Background()
 	calls := 0
