@@ -16,7 +16,6 @@ import (
 
 	"github.com/crossbin/crossbin/internal/atomicfile"
 	"github.com/crossbin/crossbin/internal/catalog"
-	"github.com/crossbin/crossbin/internal/dockerfile"
 )
 
 //go:embed Dockerfile.tmpl
@@ -35,10 +34,10 @@ type data struct {
 	Tags                          bool
 }
 
-// Dockerfile renders prog's Dockerfile, taking the pins from current (the
-// Dockerfile as it is).
-func Dockerfile(prog catalog.Program, current []byte) ([]byte, error) {
-	d, err := inputs(prog, current)
+// Dockerfile renders prog's Dockerfile. The pins come from prog, which the
+// catalog read from the Dockerfile's top.
+func Dockerfile(prog catalog.Program) ([]byte, error) {
+	d, err := inputs(prog)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", prog.Dockerfile(), err)
 	}
@@ -53,19 +52,13 @@ func Dockerfile(prog catalog.Program, current []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func inputs(prog catalog.Program, current []byte) (data, error) {
-	f, err := dockerfile.Parse(current)
-	if err != nil {
-		return data{}, err
-	}
-	pin := func(name string) string {
-		a, _ := f.Global(name)
-		return a.Value
-	}
+func inputs(prog catalog.Program) (data, error) {
 	b := prog.Build
 	d := data{
 		Name: prog.Name, Description: prog.Description,
-		Module: pin("MODULE"), Version: pin("VERSION"), Package: pin("PACKAGE"), Git: pin("GIT"),
+		// The catalog holds PACKAGE expanded; the Dockerfile names it
+		// through ${MODULE}.
+		Module: prog.Module, Version: prog.Version, Package: "${MODULE}" + strings.TrimPrefix(prog.Package, prog.Module), Git: prog.Git,
 		From: b.From, Args: b.Args, Fetch: b.Fetch, Tags: len(prog.Tags) > 0,
 		LDFlags: strings.TrimSpace("-s -w " + b.LDFlags),
 	}
@@ -117,7 +110,7 @@ func renderAll(c catalog.Catalog) ([]rendered, error) {
 		if err != nil {
 			return nil, err
 		}
-		want, err := Dockerfile(p, current)
+		want, err := Dockerfile(p)
 		if err != nil {
 			return nil, err
 		}

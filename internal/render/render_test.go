@@ -25,14 +25,14 @@ func TestDockerfilesAreRendered(t *testing.T) {
 }
 
 func TestDockerfileErrors(t *testing.T) {
-	pins := []byte("ARG MODULE=example.com/tool\n# renovate: datasource=go depName=example.com/tool\nARG VERSION=v1.0.0\nARG PACKAGE=${MODULE}\nFROM scratch\n")
-	gitPins := []byte("ARG MODULE=github.com/o/tool\nARG VERSION=v1.0.0\nARG GIT=https://github.com/o/tool.git\nARG PACKAGE=${MODULE}\nFROM scratch\n")
-	base := catalog.Program{Name: "tool", Dir: "dockerfiles/tool", Description: "A tool"}
+	// The pins as the catalog reads them from a Dockerfile's top.
+	pins := catalog.Program{Module: "example.com/tool", Version: "v1.0.0", Package: "example.com/tool"}
+	gitPins := catalog.Program{Module: "github.com/o/tool", Version: "v1.0.0", Package: "github.com/o/tool", Git: "https://github.com/o/tool.git"}
 	for _, tc := range []struct {
 		name  string
 		build catalog.Build
 		desc  string
-		pins  []byte
+		pins  catalog.Program
 		want  string
 	}{
 		{"unknown from", catalog.Build{From: "docker", Repository: "r"}, "", pins, `from "docker"`},
@@ -44,21 +44,21 @@ func TestDockerfileErrors(t *testing.T) {
 		{"quoted description", catalog.Build{Repository: "r"}, `A "tool"`, pins, "no quotes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := base
-			p.Build = tc.build
+			p := tc.pins
+			p.Name, p.Dir, p.Description, p.Build = "tool", "dockerfiles/tool", "A tool", tc.build
 			if tc.desc != "" {
 				p.Description = tc.desc
 			}
-			_, err := Dockerfile(p, tc.pins)
+			_, err := Dockerfile(p)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v; want %q", err, tc.want)
 			}
 		})
 	}
 	// A git source derives its repository label from ARG GIT.
-	p := base
-	p.Build = catalog.Build{From: "git"}
-	out, err := Dockerfile(p, gitPins)
+	p := gitPins
+	p.Name, p.Dir, p.Description, p.Build = "tool", "dockerfiles/tool", "A tool", catalog.Build{From: "git"}
+	out, err := Dockerfile(p)
 	if err != nil || !strings.Contains(string(out), `image.source="https://github.com/o/tool"`) || !strings.Contains(string(out), "ADD --keep-git-dir=false ${GIT}#${VERSION} /") {
 		t.Fatalf("git render: %v\n%s", err, out)
 	}
