@@ -145,11 +145,17 @@ type Program struct {
 // Dockerfile is the program's Dockerfile path.
 func (p Program) Dockerfile() string { return filepath.Join(p.Dir, "Dockerfile") }
 
-// VersionTag is the image tag naming the pinned version, like helm-v3.6.2.
-// Module versions of pre-module repositories end in +incompatible, which
-// an image tag cannot hold; the tag leaves it out (docker-v29.9.3).
+// Release is a module version as its project names the release: module
+// versions of pre-module repositories end in +incompatible, which the
+// project's own version (docker's 29.9.1) and image tags do not have.
+func Release(version string) string {
+	return strings.TrimSuffix(version, "+incompatible")
+}
+
+// VersionTag is the image tag naming the pinned version, like helm-v3.6.2
+// or docker-v29.9.1 (see Release).
 func (p Program) VersionTag() string {
-	return p.Name + "-" + strings.TrimSuffix(p.Version, "+incompatible")
+	return p.Name + "-" + Release(p.Version)
 }
 
 // Available reports whether pl gets a real build.

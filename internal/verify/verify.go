@@ -119,7 +119,7 @@ func Binary(ctx context.Context, bin string, prog catalog.Program, pl platform.P
 // leading "v" (dlv prints "Version: 1.6.1") and without the module
 // system's +incompatible (the Docker CLI prints "Docker version 29.9.1").
 func mentionsVersion(out, version string) bool {
-	release := strings.TrimSuffix(version, "+incompatible")
+	release := catalog.Release(version)
 	return strings.Contains(out, release) || strings.Contains(out, strings.TrimPrefix(release, "v"))
 }
 
