@@ -10,6 +10,7 @@ import (
 
 	"github.com/crossbin/crossbin/internal/atomicfile"
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
 )
 
@@ -41,8 +42,8 @@ func Table(c catalog.Catalog, repo string) string {
 		if p.Git != "" {
 			source, git = fmt.Sprintf("[git tag](%s) ¹", strings.TrimSuffix(p.Git, ".git")), true
 		}
-		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s | `%s:%s`, `%s:%s` |\n", p.Name, p.Homepage, p.Version, source,
-			strings.Join(real, " "), strings.Join(unavailable, " "), repo, p.Name, repo, p.VersionTag())
+		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s | `%s` |\n", p.Name, p.Homepage, p.Version, source,
+			strings.Join(real, " "), strings.Join(unavailable, " "), strings.Join(pipeline.Tags(repo, p), "`, `"))
 	}
 	if git {
 		b.WriteString("\n¹ Cloned from its git repository at the release tag (`ARG GIT`), not fetched from the module\n" +
