@@ -129,9 +129,9 @@ type Program struct {
 	// Expect replaces the version in the smoke check (see Spec.Expect).
 	Expect string
 	Exit   int
-	// Tags are the Go build tags per platform (see Spec.Tags).
-	Tags   map[platform.Platform][]string
-	Update UpdatePolicy
+	// BuildTags are the Go build tags per platform (see Spec.Tags).
+	BuildTags map[platform.Platform][]string
+	Update    UpdatePolicy
 	// Build is how the Dockerfile builds it (see Spec.Build).
 	Build Build
 	// Git is the repository the source comes from, at the tag Version;
@@ -332,7 +332,7 @@ func checkGitURL(raw string) error {
 var tagRE = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
 
 func (p *Program) tagsFromSpec(tags map[string][]string) error {
-	p.Tags = map[platform.Platform][]string{}
+	p.BuildTags = map[platform.Platform][]string{}
 	for raw, list := range tags {
 		pl, err := platform.Parse(raw)
 		if err != nil {
@@ -346,7 +346,7 @@ func (p *Program) tagsFromSpec(tags map[string][]string) error {
 				return fmt.Errorf("tags: %s: %q is not a Go build tag (letters, digits, '_' and '.')", pl, tag)
 			}
 		}
-		p.Tags[pl] = list
+		p.BuildTags[pl] = list
 	}
 	return nil
 }

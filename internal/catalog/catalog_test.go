@@ -37,8 +37,8 @@ func TestRealCatalog(t *testing.T) {
 	if real := fmt.Sprint(dlv.Real()); real != "[linux/amd64 linux/386 linux/arm64 linux/ppc64le linux/riscv64]" {
 		t.Errorf("dlv real platforms = %v", real)
 	}
-	if riscv, _ := platform.Parse("linux/riscv64"); strings.Join(dlv.Tags[riscv], ",") != "exp.linuxriscv64" || len(dlv.Tags) != 1 {
-		t.Errorf("dlv tags = %v", dlv.Tags)
+	if riscv, _ := platform.Parse("linux/riscv64"); strings.Join(dlv.BuildTags[riscv], ",") != "exp.linuxriscv64" || len(dlv.BuildTags) != 1 {
+		t.Errorf("dlv tags = %v", dlv.BuildTags)
 	}
 	if dlv.SourceStage || strings.Join(dlv.Smoke, " ") != "version" {
 		t.Errorf("dlv = %+v", dlv)

@@ -332,7 +332,7 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 		args["NAME"], args["PLATFORM"] = prog.Name, job.Platform.String()
 		return req
 	}
-	if tags := prog.Tags[job.Platform]; len(tags) > 0 {
+	if tags := prog.BuildTags[job.Platform]; len(tags) > 0 {
 		args["TAGS"] = strings.Join(tags, ",")
 	}
 	if prog.SourceStage {

@@ -59,7 +59,7 @@ func inputs(prog catalog.Program) (data, error) {
 		// The catalog holds PACKAGE expanded; the Dockerfile names it
 		// through ${MODULE}.
 		Module: prog.Module, Version: prog.Version, Package: "${MODULE}" + strings.TrimPrefix(prog.Package, prog.Module), Git: prog.Git,
-		From: b.From, Args: b.Args, Fetch: b.Fetch, Tags: len(prog.Tags) > 0,
+		From: b.From, Args: b.Args, Fetch: b.Fetch, Tags: len(prog.BuildTags) > 0,
 		LDFlags: strings.TrimSpace("-s -w " + b.LDFlags),
 	}
 	if d.From == "" {
