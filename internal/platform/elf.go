@@ -41,3 +41,15 @@ func (p Platform) ELF() (ELF, error) {
 	}
 	return e, nil
 }
+
+// StaticELF reports whether f is statically linked: it names no program
+// interpreter (PT_INTERP), so it runs without a dynamic loader or C library.
+// Whether f is an executable at all is the caller's question.
+func StaticELF(f *elf.File) bool {
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return false
+		}
+	}
+	return true
+}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/crossbin/crossbin/internal/lines"
+	"github.com/crossbin/crossbin/internal/platform"
 )
 
 // Host is what the stack needs to know about, and do to, the machine. The
@@ -147,10 +148,5 @@ func staticELF(path string) bool {
 		return false
 	}
 	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return false
-		}
-	}
-	return true
+	return platform.StaticELF(f)
 }

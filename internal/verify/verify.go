@@ -142,10 +142,8 @@ func CheckELF(path string, pl platform.Platform) (string, error) {
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
 		return got.String(), fmt.Errorf("ELF type %s is not an executable", f.Type)
 	}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return got.String(), errors.New("dynamically linked (has a program interpreter); crossbin images need static binaries")
-		}
+	if !platform.StaticELF(f) {
+		return got.String(), errors.New("dynamically linked (has a program interpreter); crossbin images need static binaries")
 	}
 	return got.String(), nil
 }
