@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/crossbin/crossbin/internal/baseimage"
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/config"
 	"github.com/crossbin/crossbin/internal/stack"
@@ -55,9 +56,9 @@ type Builder struct {
 // otherwise brings the embedded stack up and returns its builder.
 func (a *App) Builder(ctx context.Context) (Builder, error) {
 	if !a.Config.Embedded() {
-		goImage := a.Config.GoImage
-		if goImage == "" {
-			goImage = stack.UpstreamGoImage()
+		goImage, err := baseimage.Choice{Override: a.Config.GoImage}.Image(ctx)
+		if err != nil {
+			return Builder{}, err
 		}
 		return Builder{
 			Buildx:  buildx.Client{Path: "docker", Prefix: []string{"buildx"}, Builder: a.Config.Builder},

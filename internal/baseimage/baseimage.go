@@ -1,8 +1,16 @@
-// Package baseimage assembles the Go builder image locally, for machines
-// that cannot pull golang:<version>-alpine from Docker Hub.
+// Package baseimage chooses the Go builder image every build starts from,
+// and assembles it locally for machines that cannot pull
+// golang:<version>-alpine from Docker Hub. GoVersion, the Go release builds
+// use, is pinned here.
 //
-// The image mirrors what the Dockerfiles expect from the official one: a
-// busybox userland (the same shell alpine has), the Go toolchain in
+// The choice (Choice.Image) is made once, for every builder: an image the
+// user configured is used as is; a builder of the user's own gets the
+// upstream golang:<GoVersion>-alpine and pulls it itself; the embedded stack
+// gets the upstream image when Docker Hub answers, and otherwise one
+// assembled here (Local) and pushed to its registry.
+//
+// The assembled image mirrors what the Dockerfiles expect from the official
+// one: a busybox userland (the same shell alpine has), the Go toolchain in
 // /usr/local/go, GOPATH=/go, GOTOOLCHAIN=local, and the host's CA bundle so
 // TLS through an intercepting proxy works. Its parts come from places this
 // machine can reach: the toolchain is the golang.org/toolchain module from

@@ -1,11 +1,7 @@
 package stack
 
-// This file is the one place the embedded stack's versions are written down.
-
-// GoVersion is the Go release builds use: the local builder image is made
-// from golang.org/toolchain at this version, and builders that can reach
-// Docker Hub use golang:<GoVersion>-alpine.
-const GoVersion = "1.26.8"
+// This file is the one place the embedded stack's versions are written down
+// (the Go release of the builder image is baseimage.GoVersion).
 
 // Tool is a program the stack builds from the Go module proxy.
 type Tool struct {

@@ -26,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -88,9 +87,6 @@ func New(opt Options) *Stack {
 	}
 	if opt.Env == nil {
 		opt.Env = os.Environ()
-	}
-	if opt.DockerHubReachable == nil {
-		opt.DockerHubReachable = probeDockerHub
 	}
 	if opt.CABundle == "" {
 		opt.CABundle = "/etc/ssl/certs/ca-certificates.crt"
@@ -323,44 +319,22 @@ func CreateBuilderArgs(socket string) []string {
 	return []string{"create", "--name", BuilderName, "--driver", "remote", "unix://" + socket}
 }
 
-// goImage picks the Go builder image: the configured one, the upstream one
-// when Docker Hub answers, or one assembled locally and pushed to the local
-// registry.
+// goImage picks the Go builder image (baseimage.Choice): the configured one,
+// the upstream one when Docker Hub answers, or one assembled locally and
+// pushed to the local registry.
 func (s *Stack) goImage(ctx context.Context) (string, error) {
-	if s.opt.GoImage != "" {
-		return s.opt.GoImage, nil
-	}
-	if s.opt.DockerHubReachable(ctx) {
-		return UpstreamGoImage(), nil
-	}
-	busybox, err := s.opt.Host.LookPath("busybox")
-	if err != nil {
-		return "", fmt.Errorf("builder image: busybox: %w", err)
-	}
-	in, err := baseimage.Gather(ctx, s.opt.Env, GoVersion, runtime.GOARCH, busybox, s.opt.CABundle)
-	if err != nil {
-		return "", err
-	}
-	return baseimage.Ensure(ctx, s.opt.Log, s.RegistryAddr()+"/crossbin/golang", in)
-}
-
-// UpstreamGoImage is the official Go builder image for GoVersion.
-func UpstreamGoImage() string { return "golang:" + GoVersion + "-alpine" }
-
-func probeDockerHub(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://registry-1.docker.io/v2/", nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	// The registry answers 401 without credentials: that is reachable.
-	return resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized
+	return baseimage.Choice{
+		Override:           s.opt.GoImage,
+		DockerHubReachable: s.opt.DockerHubReachable,
+		Local: baseimage.Local{
+			Repo:     s.RegistryAddr() + "/crossbin/golang",
+			Env:      s.opt.Env,
+			GOARCH:   runtime.GOARCH,
+			CABundle: s.opt.CABundle,
+			LookPath: s.opt.Host.LookPath,
+			Log:      s.opt.Log,
+		},
+	}.Image(ctx)
 }
 
 // Down stops the daemons the stack started. Caches stay.
