@@ -2,12 +2,12 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/update"
 	"github.com/crossbin/crossbin/internal/upstream"
@@ -16,27 +16,30 @@ import (
 // UpdateOptions are `mage update`'s flags.
 type UpdateOptions struct {
 	Program string // empty: every program
-	DryRun  bool   // print the table, change nothing
+	DryRun  bool   // change nothing, only report
 	Verify  bool   // build each bump before keeping it (always on CI)
 }
 
-// Update bumps pinned versions to the newest releases their policies allow.
-func (a *App) Update(ctx context.Context, o UpdateOptions) error {
+// Update bumps pinned versions to the newest releases their policies allow
+// and regenerates the README table; it returns one row per program (and one
+// for a README failure), the rows' errors included. The error is for what
+// stopped it before any check.
+func (a *App) Update(ctx context.Context, o UpdateOptions) ([]update.Row, error) {
 	c, patches, err := a.catalogAndPatches()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	programs := c.Programs
 	if o.Program != "" {
 		p, err := c.Get(o.Program)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		programs = []catalog.Program{p}
 	}
 	entries, err := upstream.ParseGOPROXY(a.Config.GoEnv["GOPROXY"])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	rows := update.Check(ctx, update.Options{
@@ -45,65 +48,31 @@ func (a *App) Update(ctx context.Context, o UpdateOptions) error {
 		Patches: patches, Jobs: 4, Timeout: 2 * time.Minute,
 	}, programs)
 	if o.DryRun {
-		fmt.Print(update.Table(rows))
-		return update.Errors(rows)
+		return rows, nil
 	}
-	var bumped []int
-	for i, r := range rows {
-		if !r.Bumped() {
-			continue
-		}
-		if err := update.Write(r.Program, r.New); err != nil {
-			rows[i].Err = err
-			continue
-		}
-		bumped = append(bumped, i)
+	var verify update.Verifier
+	if o.Verify || a.Config.CI {
+		verify = a.trialBuild(patches)
 	}
-	if (o.Verify || a.Config.CI) && len(bumped) > 0 {
-		a.verifyBumps(ctx, rows, bumped)
-	}
+	rows = update.Apply(ctx, rows, verify)
 	if _, err := a.Readme(); err != nil {
 		rows = append(rows, update.Row{Err: err})
 	}
-	fmt.Print(update.Table(rows))
-	return update.Errors(rows)
+	return rows, nil
 }
 
-// verifyBumps builds every bumped program; a bump whose build fails is
-// reverted, the others stay.
-func (a *App) verifyBumps(ctx context.Context, rows []update.Row, bumped []int) {
-	b, err := a.Builder(ctx)
-	if err != nil {
-		for _, i := range bumped {
-			rows[i].Err = errors.Join(fmt.Errorf("%s: cannot verify the bump: %w", rows[i].Program.Name, err), revert(rows[i]))
-		}
-		return
-	}
-	c, patches, err := a.catalogAndPatches() // the catalog with the bumps
-	if err != nil {
-		for _, i := range bumped {
-			rows[i].Err = errors.Join(err, revert(rows[i]))
-		}
-		return
-	}
-	for _, i := range bumped {
-		prog, err := c.Get(rows[i].Program.Name)
-		if err == nil {
-			var rep pipeline.Report
-			rep, err = pipeline.Build(ctx, a.Pipeline(b, patches), prog, nil)
-			fmt.Print(rep.Table())
-		}
+// trialBuild builds a program for every platform through the pipeline,
+// printing each build's summary table as it ends.
+func (a *App) trialBuild(patches []patch.Patch) update.Verifier {
+	return func(ctx context.Context) (update.Build, error) {
+		b, err := a.Builder(ctx)
 		if err != nil {
-			rows[i].Err = errors.Join(fmt.Errorf("%s %s does not build, the bump is reverted: %w", prog.Name, rows[i].New, err), revert(rows[i]))
-			continue
+			return nil, err
 		}
-		rows[i].Notes = append(rows[i].Notes, "verified by a build")
+		return func(ctx context.Context, p catalog.Program) error {
+			rep, err := pipeline.Build(ctx, a.Pipeline(b, patches), p, nil)
+			fmt.Print(rep.Table())
+			return err
+		}, nil
 	}
-}
-
-func revert(r update.Row) error {
-	if err := update.Write(r.Program, r.Old); err != nil {
-		return fmt.Errorf("revert %s to %s: %w", r.Program.Name, r.Old, err)
-	}
-	return nil
 }

@@ -1,7 +1,9 @@
 // Package update bumps the catalog's pinned versions: for each program it
 // asks the program's release source for its releases, picks the newest one
 // its policy allows (upstream.Choose) and rewrites the one `ARG VERSION=`
-// line of its Dockerfile, leaving every other byte as it was.
+// line of its Dockerfile, leaving every other byte as it was. Apply keeps a
+// bump only if the program still builds with it, when given a trial build:
+// a bump that fails, or cannot be tried, is written back to the old version.
 package update
 
 import (
