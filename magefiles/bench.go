@@ -27,7 +27,11 @@ func (Bench) Build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := bench.Run(ctx, a.Pipeline(b, nil), prog)
+	opt, err := a.Pipeline(b, nil, nil)
+	if err != nil {
+		return err
+	}
+	r, err := bench.Run(ctx, opt, b.Buildx, prog)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/magefile/mage/mg"
 )
@@ -17,7 +18,11 @@ func (Build) Program(ctx context.Context, name string, platforms *string) error 
 	if err != nil {
 		return err
 	}
-	return a.BuildProgram(ctx, name, deref(platforms))
+	rep, err := a.BuildProgram(ctx, name, deref(platforms))
+	if len(rep.Outcomes) > 0 || rep.Err != nil {
+		fmt.Print(rep.Table())
+	}
+	return err
 }
 
 // All builds, verifies and publishes the whole catalog through one job pool (CROSSBIN_JOBS at once).
@@ -26,7 +31,11 @@ func (Build) All(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.BuildAll(ctx)
+	reps, err := a.BuildAll(ctx)
+	for _, r := range reps {
+		fmt.Print(r.Table())
+	}
+	return err
 }
 
 // Verify checks a published program: ELF header and a run of every platform's binary.
@@ -35,7 +44,9 @@ func Verify(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return a.Verify(ctx, name)
+	v, err := a.Verify(ctx, name)
+	fmt.Print(v)
+	return err
 }
 
 func deref(s *string) string {

@@ -4,6 +4,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
 
 	"github.com/magefile/mage/mg"
 )
@@ -14,7 +17,9 @@ func Ci(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.CI(ctx)
+	res, err := a.CI(ctx)
+	fmt.Print(res)
+	return err
 }
 
 // CI splits `mage ci` over CI runners: plan, build per job, merge.
@@ -26,7 +31,11 @@ func (CI) Plan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.CIMatrix(ctx)
+	m, err := a.CIMatrix(ctx)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(m)
 }
 
 // Build runs one job of the matrix and records its digest in -out (default ./ci-records).
@@ -35,7 +44,11 @@ func (CI) Build(ctx context.Context, program, platform string, out *string) erro
 	if err != nil {
 		return err
 	}
-	return a.CIBuild(ctx, program, platform, orDefault(out, "ci-records"))
+	rep, err := a.CIBuild(ctx, program, platform, orDefault(out, "ci-records"))
+	if len(rep.Outcomes) > 0 {
+		fmt.Print(rep.Table())
+	}
+	return err
 }
 
 // Merge verifies the recorded images in -in (default ./ci-records), merges each program's digests and moves its tags.
@@ -44,7 +57,9 @@ func (CI) Merge(ctx context.Context, in *string) error {
 	if err != nil {
 		return err
 	}
-	return a.CIMerge(ctx, orDefault(in, "ci-records"))
+	res, err := a.CIMerge(ctx, orDefault(in, "ci-records"))
+	fmt.Print(res)
+	return err
 }
 
 func orDefault(s *string, def string) string {

@@ -59,8 +59,9 @@ func (a *App) benchCold(ctx context.Context) error {
 	fresh.Config.PlanImage = "" // plan against the fresh repository: everything is built
 	mem := bench.StartMemorySampler(250 * time.Millisecond)
 	start := time.Now()
-	err = fresh.CI(ctx)
+	res, err := fresh.CI(ctx)
 	peak, increase := mem.Stop()
+	fmt.Print(res)
 	fmt.Printf("full catalog, cold (builder cache pruned): %s, peak memory in use %s (+%s), %d jobs at once\n",
 		time.Since(start).Round(time.Second), bench.GiB(peak), bench.GiB(increase), a.Config.Jobs)
 	return err

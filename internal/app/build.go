@@ -5,15 +5,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
-	"github.com/crossbin/crossbin/internal/ci"
+	"github.com/crossbin/crossbin/internal/inputs"
 	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/crossbin/crossbin/internal/readme"
+	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/render"
 	"github.com/crossbin/crossbin/internal/source"
+	"github.com/crossbin/crossbin/internal/stack"
 	"github.com/crossbin/crossbin/internal/verify"
 )
 
@@ -41,20 +45,6 @@ func (a *App) catalogAndPatches() (catalog.Catalog, []patch.Patch, error) {
 	return c, patches, err
 }
 
-// recordInputs sets opt.Inputs to each program's inputs as `mage ci`
-// computes them, so ci recognizes what other targets published.
-func (a *App) recordInputs(opt *pipeline.Options, progs []catalog.Program) error {
-	opt.Inputs = map[string]string{}
-	for _, p := range progs {
-		in, err := ci.Inputs(a.Root, p, opt.Patches, opt.GoImage)
-		if err != nil {
-			return err
-		}
-		opt.Inputs[p.Name] = in
-	}
-	return nil
-}
-
 // Patches loads patches/ and checks each names a catalog program.
 func (a *App) Patches(c catalog.Catalog) ([]patch.Patch, error) {
 	patches, err := patch.Load(filepath.Join(a.Root, "patches"))
@@ -69,72 +59,99 @@ func (a *App) Patches(c catalog.Catalog) ([]patch.Patch, error) {
 	return patches, nil
 }
 
-// Source is the module source preparer.
-func (a *App) Source() source.Preparer {
-	return source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Log: a.Log}
-}
-
-// Pipeline returns the pipeline options for a builder.
-func (a *App) Pipeline(b Builder, patches []patch.Patch) pipeline.Options {
-	opt := pipeline.Options{
-		Source:     a.Source(),
-		Patches:    patches,
-		Buildx:     b.Buildx,
+// Pipeline returns the pipeline options for a builder: sources prepared
+// with patches, and progs' inputs recorded on what they publish, as `mage
+// ci` computes them, so ci recognizes what other targets published.
+func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program) (pipeline.Options, error) {
+	bx := buildx.Builder{Client: b.Buildx}
+	if a.Config.Verbose {
+		bx.Output = os.Stderr
+	}
+	in, err := a.inputs(patches, b.GoImage).Map(progs)
+	if err != nil {
+		return pipeline.Options{}, err
+	}
+	return pipeline.Options{
+		Sources:    source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log},
+		Builder:    bx,
+		Merger:     bx,
+		Registry:   a.registry(),
 		GoImage:    b.GoImage,
 		Repository: a.Config.Image,
 		Jobs:       a.Config.Jobs,
 		GoEnv:      a.Config.GoEnv,
 		Root:       a.Root,
 		Log:        a.Log,
-	}
-	if a.Config.Verbose {
-		opt.BuildOutput = os.Stderr
-	}
-	return opt
+		Inputs:     in,
+	}, nil
 }
 
-// BuildProgram builds, verifies and publishes one program, printing the
-// summary table. platforms overrides CROSSBIN_PLATFORMS when not empty.
-func (a *App) BuildProgram(ctx context.Context, name, platforms string) error {
+// inputs is what every program's inputs digest shares.
+func (a *App) inputs(patches []patch.Patch, goImage string) inputs.Set {
+	set := inputs.Set{Root: a.Root, Patches: patches, GoImage: goImage}
+	for _, t := range stack.Tools() {
+		set.Tools = append(set.Tools, inputs.Tool{Module: t.Module, Version: t.Version})
+	}
+	return set
+}
+
+// registry is the client for the configured registries.
+func (a *App) registry() registry.Client { return registry.Client{} }
+
+// BuildProgram builds, verifies and publishes one program. platforms
+// overrides CROSSBIN_PLATFORMS when not empty.
+func (a *App) BuildProgram(ctx context.Context, name, platforms string) (pipeline.Report, error) {
 	c, patches, err := a.catalogAndPatches()
 	if err != nil {
-		return err
+		return pipeline.Report{}, err
 	}
 	prog, err := c.Get(name)
 	if err != nil {
-		return err
+		return pipeline.Report{}, err
 	}
 	subset := a.Config.Platforms
 	if platforms != "" {
 		if subset, err = platform.ParseList(platforms); err != nil {
-			return err
+			return pipeline.Report{}, err
 		}
 	}
 	if _, err := pipeline.Plan(prog, subset); err != nil {
-		return err
+		return pipeline.Report{}, err
 	}
 	b, err := a.Builder(ctx)
 	if err != nil {
-		return err
+		return pipeline.Report{}, err
 	}
-	opt := a.Pipeline(b, patches)
-	if err := a.recordInputs(&opt, []catalog.Program{prog}); err != nil {
-		return err
+	opt, err := a.Pipeline(b, patches, []catalog.Program{prog})
+	if err != nil {
+		return pipeline.Report{}, err
 	}
-	rep, err := pipeline.Build(ctx, opt, prog, subset)
-	fmt.Print(rep.Table())
-	return err
+	return pipeline.Build(ctx, opt, prog, subset)
+}
+
+// Verified is what `mage verify` found for a published program.
+type Verified struct {
+	Tag     string
+	Results []verify.Result
+	OK      bool
 }
 
 // Verify checks the published image of a program.
-func (a *App) Verify(ctx context.Context, name string) error {
+func (a *App) Verify(ctx context.Context, name string) (Verified, error) {
 	prog, err := a.Program(name)
 	if err != nil {
-		return err
+		return Verified{}, err
 	}
-	tag := pipeline.Tags(a.Config.Image, prog)[1]
-	results, err := verify.Published(ctx, tag, prog)
-	for _, r := range results {
+	v := Verified{Tag: registry.TagsOf(a.Config.Image, prog).Version}
+	v.Results, err = verify.Published(ctx, a.registry(), v.Tag, prog)
+	v.OK = err == nil
+	return v, err
+}
+
+// String renders the results, a line per platform.
+func (v Verified) String() string {
+	var b strings.Builder
+	for _, r := range v.Results {
 		status := "ok"
 		if r.Err != nil {
 			status = "FAILED: " + r.Err.Error()
@@ -143,13 +160,12 @@ func (a *App) Verify(ctx context.Context, name string) error {
 		if r.Note != "" {
 			detail = r.Note
 		}
-		fmt.Printf("%-14s %-11s %-34s %-8s %s\n", r.Platform, kind(r), r.ELF, status, detail)
+		fmt.Fprintf(&b, "%-14s %-11s %-34s %-8s %s\n", r.Platform, kind(r), r.ELF, status, detail)
 	}
-	if err != nil {
-		return err
+	if v.OK {
+		fmt.Fprintf(&b, "%s: %d platforms verified\n", v.Tag, len(v.Results))
 	}
-	fmt.Printf("%s: %d platforms verified\n", tag, len(results))
-	return nil
+	return b.String()
 }
 
 func kind(r verify.Result) string {
@@ -193,23 +209,24 @@ func (a *App) Dockerfiles() ([]string, error) {
 }
 
 // BuildAll builds, verifies and publishes the whole catalog through one job
-// pool, with a progress line per platform and the summary tables.
-func (a *App) BuildAll(ctx context.Context) error {
+// pool, with a progress line per platform.
+func (a *App) BuildAll(ctx context.Context) ([]pipeline.Report, error) {
 	c, patches, err := a.catalogAndPatches()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b, err := a.Builder(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	opt := a.Pipeline(b, patches)
-	if err := a.recordInputs(&opt, c.Programs); err != nil {
-		return err
+	opt, err := a.Pipeline(b, patches, c.Programs)
+	if err != nil {
+		return nil, err
 	}
-	reps, err := pipeline.BuildAll(ctx, opt, c.Programs, a.Config.Platforms)
-	for _, r := range reps {
-		fmt.Print(r.Table())
+	targets := make([]pipeline.Target, len(c.Programs))
+	for i, p := range c.Programs {
+		targets[i] = pipeline.Target{Program: p, Subset: a.Config.Platforms, Publish: len(a.Config.Platforms) == 0}
 	}
-	return err
+	res, err := pipeline.Run(ctx, opt, targets)
+	return res.Reports, err
 }

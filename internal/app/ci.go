@@ -2,11 +2,11 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/crossbin/crossbin/internal/bench"
@@ -33,8 +33,11 @@ func (a *App) ciPlan(ctx context.Context) (ciRun, error) {
 	if err != nil {
 		return ciRun{}, err
 	}
-	opt := a.Pipeline(b, patches)
-	entries, err := ci.Plan(ctx, opt, a.Config.PlanRepository(), a.Root, c.Programs)
+	opt, err := a.Pipeline(b, patches, nil)
+	if err != nil {
+		return ciRun{}, err
+	}
+	entries, err := ci.Plan(ctx, opt.Registry, a.Config.PlanRepository(), a.inputs(patches, b.GoImage), c.Programs)
 	if err != nil {
 		return ciRun{}, err
 	}
@@ -42,103 +45,124 @@ func (a *App) ciPlan(ctx context.Context) (ciRun, error) {
 	return ciRun{catalog: c, entries: entries, opt: opt}, nil
 }
 
+// CIResult is what a CI step did: each program's report, the run's
+// summary, and for a build the machine's peak memory.
+type CIResult struct {
+	Reports []pipeline.Report
+	Rows    []ci.Row
+	// Peak and Increase are the machine's peak memory in use during the
+	// builds and how much that was above the start; Jobs ran at once.
+	Peak, Increase uint64
+	Jobs           int
+}
+
+// String renders the reports, the memory line and the summary table.
+func (r CIResult) String() string {
+	var b strings.Builder
+	for _, rep := range r.Reports {
+		b.WriteString(rep.Table())
+	}
+	if r.Peak > 0 {
+		fmt.Fprintf(&b, "peak memory in use on this machine: %s (%s more than before the builds), %d jobs at once\n", bench.GiB(r.Peak), bench.GiB(r.Increase), r.Jobs)
+	}
+	if r.Rows != nil {
+		b.WriteString(ci.Text(r.Rows))
+	}
+	return b.String()
+}
+
 // CI builds and publishes every program whose inputs changed.
-func (a *App) CI(ctx context.Context) error {
+func (a *App) CI(ctx context.Context) (CIResult, error) {
 	run, err := a.ciPlan(ctx)
 	if err != nil {
-		return err
+		return CIResult{}, err
 	}
 	var targets []pipeline.Target
 	for _, e := range run.entries {
 		if e.Build {
-			targets = append(targets, pipeline.Target{Program: e.Program, Jobs: allJobs(e.Program), Publish: true})
+			targets = append(targets, pipeline.Target{Program: e.Program, Publish: true})
 		}
 	}
-	var reports []pipeline.Report
+	var res CIResult
 	if len(targets) > 0 {
 		mem := bench.StartMemorySampler(250 * time.Millisecond)
-		reports, err = pipeline.Run(ctx, run.opt, targets)
-		peak, increase := mem.Stop()
-		for _, r := range reports {
-			fmt.Print(r.Table())
-		}
-		if peak > 0 {
-			fmt.Printf("peak memory in use on this machine: %s (%s more than before the builds), %d jobs at once\n", bench.GiB(peak), bench.GiB(increase), run.opt.Jobs)
-		}
+		var r pipeline.Result
+		r, err = pipeline.Run(ctx, run.opt, targets)
+		res.Reports = r.Reports
+		res.Peak, res.Increase = mem.Stop()
+		res.Jobs = run.opt.Jobs
 	}
-	return errors.Join(err, a.summary(ci.Summarize(run.entries, reports)))
+	res.Rows = ci.Summarize(run.entries, res.Reports)
+	return res, errors.Join(err, a.stepSummary(res.Rows))
 }
 
-// CIMatrix prints the plan as a JSON job matrix.
-func (a *App) CIMatrix(ctx context.Context) error {
+// CIMatrix is the plan as a job matrix.
+func (a *App) CIMatrix(ctx context.Context) (ci.Matrix, error) {
 	run, err := a.ciPlan(ctx)
 	if err != nil {
-		return err
+		return ci.Matrix{}, err
 	}
-	return json.NewEncoder(os.Stdout).Encode(ci.NewMatrix(run.entries))
+	return ci.NewMatrix(run.entries), nil
 }
 
 // CIBuild runs one job of the matrix and writes its record into dir.
-func (a *App) CIBuild(ctx context.Context, program, plat, dir string) error {
+func (a *App) CIBuild(ctx context.Context, program, plat, dir string) (pipeline.Report, error) {
 	run, err := a.ciPlan(ctx)
 	if err != nil {
-		return err
+		return pipeline.Report{}, err
 	}
 	i := slices.IndexFunc(run.entries, func(e ci.Entry) bool { return e.Program.Name == program })
 	if i < 0 {
 		_, err := run.catalog.Get(program)
-		return err
+		return pipeline.Report{}, err
 	}
 	e := run.entries[i]
 	pl, err := platform.Parse(plat)
 	if err != nil {
-		return err
+		return pipeline.Report{}, err
 	}
 	if !slices.Contains(e.Program.Platforms, pl) {
-		return fmt.Errorf("%s does not cover %s", program, pl)
+		return pipeline.Report{}, fmt.Errorf("%s does not cover %s", program, pl)
 	}
-	job := pipeline.Job{Program: e.Program, Platform: pl, Unavailable: !e.Program.Available(pl)}
-	reps, err := pipeline.Run(ctx, run.opt, []pipeline.Target{{Program: e.Program, Jobs: []pipeline.Job{job}}})
-	fmt.Print(reps[0].Table())
+	res, err := pipeline.Run(ctx, run.opt, []pipeline.Target{{Program: e.Program, Jobs: []pipeline.Job{pipeline.NewJob(e.Program, pl)}}})
+	rep := res.Reports[0]
 	if err != nil {
-		return err
+		return rep, err
 	}
-	o := reps[0].Outcomes[0]
-	return ci.WriteRecord(dir, ci.Record{Program: program, Version: e.Program.Version, Platform: pl.String(), Digest: o.Digest.String(), Inputs: e.Inputs})
+	o := rep.Outcomes[0]
+	return rep, ci.WriteRecord(dir, ci.Record{Program: program, Version: e.Program.Version, Platform: pl.String(), Digest: o.Digest.String(), Inputs: e.Inputs})
 }
 
 // CIMerge verifies the recorded images of every program and moves its tags.
-func (a *App) CIMerge(ctx context.Context, dir string) error {
+func (a *App) CIMerge(ctx context.Context, dir string) (CIResult, error) {
 	records, err := ci.ReadRecords(dir)
 	if err != nil {
-		return err
+		return CIResult{}, err
 	}
 	run, err := a.ciPlan(ctx)
 	if err != nil {
-		return err
+		return CIResult{}, err
 	}
-	var reports []pipeline.Report
-	var errs []error
+	var targets []pipeline.Target
 	for _, e := range run.entries {
 		if !slices.ContainsFunc(records, func(r ci.Record) bool { return r.Program == e.Program.Name }) {
 			continue
 		}
-		rep := pipeline.Report{Program: e.Program}
-		rep.Outcomes, err = ci.Outcomes(e.Program, e.Inputs, records)
-		if err == nil {
-			err = pipeline.Finish(ctx, run.opt, &rep, true)
-		}
-		rep.Err = err
-		errs = append(errs, err)
-		fmt.Print(rep.Table())
-		reports = append(reports, rep)
+		built, err := ci.Outcomes(e.Program, e.Inputs, records)
+		targets = append(targets, pipeline.Target{Program: e.Program, Built: built, Publish: true, Err: err})
 	}
-	return errors.Join(append(errs, a.summary(ci.Summarize(run.entries, reports)))...)
+	var res CIResult
+	if len(targets) > 0 {
+		var r pipeline.Result
+		r, err = pipeline.Run(ctx, run.opt, targets)
+		res.Reports = r.Reports
+	}
+	res.Rows = ci.Summarize(run.entries, res.Reports)
+	return res, errors.Join(err, a.stepSummary(res.Rows))
 }
 
-// summary prints the run's table and writes it to the step summary.
-func (a *App) summary(rows []ci.Row) error {
-	fmt.Print(ci.Text(rows))
+// stepSummary writes the run's table to the GitHub step summary, if any.
+func (a *App) stepSummary(rows []ci.Row) error {
 	if a.Config.StepSummary == "" {
 		return nil
 	}
@@ -148,9 +172,4 @@ func (a *App) summary(rows []ci.Row) error {
 	}
 	_, err = f.WriteString(ci.Markdown(rows))
 	return errors.Join(err, f.Close())
-}
-
-func allJobs(p catalog.Program) []pipeline.Job {
-	jobs, _ := pipeline.Plan(p, nil) // all of its own platforms: cannot fail
-	return jobs
 }

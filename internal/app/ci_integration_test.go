@@ -12,12 +12,13 @@ import (
 
 	"github.com/crossbin/crossbin/internal/ci"
 	"github.com/crossbin/crossbin/internal/dockerfile"
-	"github.com/crossbin/crossbin/internal/pipeline"
+	"github.com/crossbin/crossbin/internal/inputs"
+	"github.com/crossbin/crossbin/internal/registry"
 )
 
 // published reads the index a's repository holds for program at the
 // version a's catalog pins.
-func published(t *testing.T, a *App, program string) pipeline.Index {
+func published(t *testing.T, a *App, program string) registry.Index {
 	t.Helper()
 	c, err := a.Catalog()
 	if err != nil {
@@ -27,7 +28,7 @@ func published(t *testing.T, a *App, program string) pipeline.Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := pipeline.Published(context.Background(), pipeline.Options{}, pipeline.Tags(a.Config.Image, prog)[1])
+	idx, err := (registry.Client{}).Index(context.Background(), registry.TagsOf(a.Config.Image, prog).Version)
 	if err != nil {
 		t.Fatalf("%s %s: %v", program, prog.Version, err)
 	}
@@ -54,11 +55,11 @@ func TestCI(t *testing.T) {
 	root := scratchRepo(t, "shfmt", "dlv")
 	a := testApp(t, root, freshRepo("crossbin-ci"))
 
-	if err := a.CI(ctx); err != nil {
+	if _, err := a.CI(ctx); err != nil {
 		t.Fatal(err)
 	}
 	shfmt, dlv := published(t, a, "shfmt"), published(t, a, "dlv")
-	if len(shfmt.Manifests) != 8 || len(dlv.Manifests) != 8 || shfmt.Inputs == "" {
+	if len(shfmt.Platforms) != 8 || len(dlv.Platforms) != 8 || shfmt.Annotations[inputs.Annotation] == "" {
 		t.Fatalf("first run published %+v and %+v", shfmt, dlv)
 	}
 
@@ -72,7 +73,7 @@ func TestCI(t *testing.T) {
 	if p := plan(t, pr); p["shfmt"] || p["dlv"] {
 		t.Fatalf("planned against the published catalog, the run builds %v", p)
 	}
-	if err := a.CI(ctx); err != nil {
+	if _, err := a.CI(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if again := published(t, a, "shfmt"); again.Digest != shfmt.Digest {
@@ -95,10 +96,10 @@ func TestCI(t *testing.T) {
 	if p := plan(t, pr); !p["shfmt"] || p["dlv"] {
 		t.Fatalf("after a pin change the pull request's plan builds %v; want shfmt only", p)
 	}
-	if err := a.CI(ctx); err != nil {
+	if _, err := a.CI(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := published(t, a, "shfmt"); len(got.Manifests) != 8 { // the catalog now pins v3.13.1
+	if got := published(t, a, "shfmt"); len(got.Platforms) != 8 { // the catalog now pins v3.13.1
 		t.Fatalf("shfmt v3.13.1: %+v", got)
 	}
 	if got := published(t, a, "dlv"); got.Digest != dlv.Digest {
@@ -112,14 +113,14 @@ func TestCIFailingProgram(t *testing.T) {
 	ctx := context.Background()
 	root := scratchRepo(t, "shfmt", filepath.Join("..", "pipeline", "testdata", "dockerfiles", "brokenfmt"))
 	a := testApp(t, root, freshRepo("crossbin-ci-fail"))
-	err := a.CI(ctx)
+	_, err := a.CI(ctx)
 	if err == nil || !strings.Contains(err.Error(), "brokenfmt") || !strings.Contains(err.Error(), "linux/s390x") {
 		t.Fatalf("err = %v; want brokenfmt's s390x failure", err)
 	}
-	if got := published(t, a, "shfmt"); len(got.Manifests) != 8 {
+	if got := published(t, a, "shfmt"); len(got.Platforms) != 8 {
 		t.Fatalf("shfmt was not published: %+v", got)
 	}
-	if _, err := pipeline.Published(ctx, pipeline.Options{}, a.Config.Image+":brokenfmt"); err == nil {
+	if _, err := (registry.Client{}).Index(ctx, a.Config.Image+":brokenfmt"); err == nil {
 		t.Fatal("brokenfmt was tagged")
 	}
 }
@@ -130,7 +131,7 @@ func TestCIDistributed(t *testing.T) {
 	ctx := context.Background()
 	root := scratchRepo(t, "shfmt", "dlv")
 	one := testApp(t, root, freshRepo("crossbin-ci-one"))
-	if err := one.CI(ctx); err != nil {
+	if _, err := one.CI(ctx); err != nil {
 		t.Fatal(err)
 	}
 	repo := freshRepo("crossbin-ci-split")
@@ -164,8 +165,8 @@ func TestCIDistributed(t *testing.T) {
 	mage("ci:merge", "-in="+records)
 	for _, p := range []string{"shfmt", "dlv"} {
 		a, b := published(t, one, p), published(t, split, p)
-		if !slices.Equal(a.Manifests, b.Manifests) || a.Inputs != b.Inputs {
-			t.Errorf("%s: one process published %v (%s), distributed %v (%s)", p, a.Manifests, a.Inputs, b.Manifests, b.Inputs)
+		if !slices.Equal(a.Digests(), b.Digests()) || a.Annotations[inputs.Annotation] != b.Annotations[inputs.Annotation] {
+			t.Errorf("%s: one process published %v (%s), distributed %v (%s)", p, a.Digests(), a.Annotations[inputs.Annotation], b.Digests(), b.Annotations[inputs.Annotation])
 		}
 	}
 	if m := mage("ci:plan"); !strings.Contains(m, `"include":[]`) {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/crossbin/crossbin/internal/install"
-	"github.com/crossbin/crossbin/internal/pipeline"
+	"github.com/crossbin/crossbin/internal/registry"
 )
 
 // Install puts the host binary of a published program into dir: through
@@ -26,8 +26,8 @@ func (a *App) Install(ctx context.Context, name, dir string) (string, error) {
 	} else {
 		a.Log.Debug("no Docker Engine; reading the registry directly", "reason", err)
 	}
-	fetchers = append(fetchers, install.Registry{})
-	ref := pipeline.Tags(a.Config.Image, prog)[1]
+	fetchers = append(fetchers, install.Registry{Client: a.registry()})
+	ref := registry.TagsOf(a.Config.Image, prog).Version
 	path, used, err := install.Binary(ctx, fetchers, ref, prog.Name, pl, dir)
 	if err != nil {
 		return "", fmt.Errorf("%w (is it published? `go tool mage build:program %s`; is the registry up? `go tool mage stack:up`)", err, prog.Name)

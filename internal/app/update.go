@@ -70,7 +70,11 @@ func (a *App) trialBuild(patches []patch.Patch) update.Verifier {
 			return nil, err
 		}
 		return func(ctx context.Context, p catalog.Program) error {
-			rep, err := pipeline.Build(ctx, a.Pipeline(b, patches), p, nil)
+			opt, err := a.Pipeline(b, patches, []catalog.Program{p})
+			if err != nil {
+				return err
+			}
+			rep, err := pipeline.Build(ctx, opt, p, nil)
 			fmt.Print(rep.Table())
 			return err
 		}, nil

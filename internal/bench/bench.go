@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/pipeline"
 )
@@ -28,11 +29,14 @@ type Result struct {
 	Rebuild time.Duration
 	// Cached is the pipeline again with nothing changed.
 	Cached time.Duration
+	// RebuildSteps is the rebuild's time per pipeline step.
+	RebuildSteps []pipeline.Timing
 }
 
 // Run warms the caches with one pipeline build, then times the bare loop,
-// a pipeline rebuild and a cached pipeline run.
-func Run(ctx context.Context, opt pipeline.Options, prog catalog.Program) (Result, error) {
+// a pipeline rebuild and a cached pipeline run. bx is the builder's buildx,
+// whose layer cache is dropped before the rebuild.
+func Run(ctx context.Context, opt pipeline.Options, bx buildx.Client, prog catalog.Program) (Result, error) {
 	pkg := prog.Package
 	r := Result{Program: prog, Platforms: len(prog.Real())}
 	if _, err := pipeline.Build(ctx, opt, prog, nil); err != nil {
@@ -50,14 +54,15 @@ func Run(ctx context.Context, opt pipeline.Options, prog catalog.Program) (Resul
 	// Drop BuildKit's layer cache but keep its cache mounts (the Go module
 	// and build caches), so every step runs again on warm Go caches.
 	// (`buildx build --no-cache` would start the cache mounts empty too.)
-	if _, err := opt.Buildx.Run(ctx, PruneLayersArgv()...); err != nil {
+	if _, err := bx.Run(ctx, PruneLayersArgv()...); err != nil {
 		return r, err
 	}
 	start = time.Now()
-	if _, err := pipeline.Build(ctx, opt, prog, nil); err != nil {
+	res, err := pipeline.Run(ctx, opt, []pipeline.Target{{Program: prog, Publish: true}})
+	if err != nil {
 		return r, err
 	}
-	r.Rebuild = time.Since(start)
+	r.Rebuild, r.RebuildSteps = time.Since(start), res.Steps
 	start = time.Now()
 	if _, err := pipeline.Build(ctx, opt, prog, nil); err != nil {
 		return r, err
@@ -113,6 +118,13 @@ func (r Result) String() string {
 	fmt.Fprintf(tw, "crossbin, layer cache dropped (build+push+verify+merge)\t%s\t%.2f\n", r.Rebuild.Round(10*time.Millisecond), ratio(r.Rebuild, r.Bare))
 	fmt.Fprintf(tw, "crossbin, nothing changed\t%s\t%.2f\n", r.Cached.Round(10*time.Millisecond), ratio(r.Cached, r.Bare))
 	tw.Flush()
+	if len(r.RebuildSteps) > 0 {
+		b.WriteString("rebuild by step:")
+		for _, s := range r.RebuildSteps {
+			fmt.Fprintf(&b, " %s %s", s.Step, s.Duration.Round(10*time.Millisecond))
+		}
+		b.WriteString("\n")
+	}
 	return b.String()
 }
 

@@ -30,6 +30,8 @@ type BuildRequest struct {
 	SourceDateEpoch int64
 	// Progress is buildx's --progress mode ("plain", "quiet", ...).
 	Progress string
+	// Label names the request in logs and prefixed output (not in argv).
+	Label string
 }
 
 // BuildArgv is the buildx command line (after the client's prefix) for r.

@@ -1,12 +1,9 @@
 // Package ci decides what a CI run builds and records what it built.
 //
-// Every program's build inputs (its Dockerfile and spec, the patches that
-// apply to its pinned version, the unavailable/ sources when it has
-// unavailable platforms, the Go builder image and the stack's tool pins)
-// hash to one digest. Publishing records that digest as an annotation on
-// the program's index (pipeline.InputsAnnotation); the plan compares it with
-// what the registry holds, so a run with nothing changed builds nothing,
-// and a changed pin rebuilds exactly that program.
+// Every program's build inputs hash to one digest (internal/inputs).
+// Publishing records it as an annotation on the program's index; the plan
+// compares it with what the registry holds, so a run with nothing changed
+// builds nothing, and a changed pin rebuilds exactly that program.
 //
 // The same plan drives one process (`mage ci`) or a distributed run: the
 // plan as a job matrix (ci:plan), one job per runner writing a Record
@@ -15,8 +12,6 @@ package ci
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,48 +22,13 @@ import (
 	"strings"
 
 	"github.com/crossbin/crossbin/internal/catalog"
-	"github.com/crossbin/crossbin/internal/patch"
+	"github.com/crossbin/crossbin/internal/inputs"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
-	"github.com/crossbin/crossbin/internal/stack"
+	"github.com/crossbin/crossbin/internal/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 )
-
-// unavailableFiles are the sources of the unavailable image.
-var unavailableFiles = []string{"Dockerfile", "go.mod", "main.go"}
-
-// Inputs is the digest of everything prog's images are built from.
-func Inputs(root string, prog catalog.Program, patches []patch.Patch, goImage string) (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "crossbin inputs v1\ngo image %s\n", goImage)
-	for _, t := range stack.Tools() {
-		fmt.Fprintf(h, "tool %s %s\n", t.Module, t.Version)
-	}
-	for _, pl := range prog.Platforms {
-		fmt.Fprintf(h, "platform %s available=%v\n", pl, prog.Available(pl))
-	}
-	files := []string{prog.Dockerfile(), filepath.Join(prog.Dir, catalog.SpecFile)}
-	for _, p := range patches {
-		if p.Program == prog.Name && p.Matches(prog.Version) {
-			files = append(files, p.File)
-		}
-	}
-	if len(prog.Unavailable) > 0 {
-		for _, f := range unavailableFiles {
-			files = append(files, filepath.Join(root, "unavailable", f))
-		}
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return "", fmt.Errorf("inputs of %s: %w", prog.Name, err)
-		}
-		fmt.Fprintf(h, "file %s %d\n", filepath.Base(f), len(data))
-		h.Write(data)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
-}
 
 // Entry is one program in the plan.
 type Entry struct {
@@ -78,29 +38,29 @@ type Entry struct {
 	Reason  string // why it is built, or why not
 }
 
-// Plan compares each program's inputs (with opt's patches and Go image)
-// with what its tags hold in repository against, concurrently. against is
-// usually where the run publishes (opt.Repository); a pull request's run
-// plans against the published catalog and pushes elsewhere.
-func Plan(ctx context.Context, opt pipeline.Options, against, root string, progs []catalog.Program) ([]Entry, error) {
+// Plan compares each program's inputs (set) with what its tags hold in
+// repository against, concurrently. against is usually where the run
+// publishes; a pull request's run plans against the published catalog and
+// pushes elsewhere.
+func Plan(ctx context.Context, reg registry.Client, against string, set inputs.Set, progs []catalog.Program) ([]Entry, error) {
 	entries := make([]Entry, len(progs))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, prog := range progs {
 		g.Go(func() error {
-			in, err := Inputs(root, prog, opt.Patches, opt.GoImage)
+			in, err := set.Of(prog)
 			if err != nil {
 				return err
 			}
 			e := Entry{Program: prog, Inputs: in, Build: true, Reason: "up to date"}
-			for _, tag := range pipeline.Tags(against, prog) {
-				idx, err := pipeline.Published(ctx, opt, tag)
+			for _, tag := range registry.TagsOf(against, prog).All() {
+				idx, err := reg.Index(ctx, tag)
 				switch {
-				case errors.Is(err, pipeline.ErrNotPublished):
+				case errors.Is(err, registry.ErrNotPublished):
 					e.Reason = "not published: " + tag
 				case err != nil:
 					return fmt.Errorf("read %s: %w (is the registry reachable?)", tag, err)
-				case idx.Inputs != in:
+				case idx.Annotations[inputs.Annotation] != in:
 					e.Reason = "inputs changed since " + tag + " was published"
 				default:
 					continue
@@ -241,7 +201,7 @@ func Outcomes(prog catalog.Program, inputs string, records []Record) ([]pipeline
 }
 
 func outcome(prog catalog.Program, pl platform.Platform, r Record) (pipeline.Outcome, error) {
-	o := pipeline.Outcome{Job: pipeline.Job{Program: prog, Platform: pl, Unavailable: !prog.Available(pl)}}
+	o := pipeline.Outcome{Job: pipeline.NewJob(prog, pl)}
 	h, err := v1.NewHash(r.Digest)
 	if err != nil {
 		return o, fmt.Errorf("%s %s: %w", prog.Name, pl, err)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/golden"
-	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/pipeline"
 )
 
@@ -35,57 +34,6 @@ func scratch(t *testing.T, name string) (string, catalog.Program) {
 		t.Fatal(err)
 	}
 	return root, p
-}
-
-func TestInputs(t *testing.T) {
-	root, dlv := scratch(t, "dlv")
-	base, err := Inputs(root, dlv, nil, "golang:1.26.8-alpine")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again, _ := Inputs(root, dlv, nil, "golang:1.26.8-alpine"); again != base || !strings.HasPrefix(base, "sha256:") {
-		t.Fatalf("not deterministic: %s vs %s", base, again)
-	}
-	change := func(what string, mutate func()) {
-		t.Helper()
-		mutate()
-		got, err := Inputs(root, dlv, nil, "golang:1.26.8-alpine")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got == base {
-			t.Errorf("%s did not change the inputs", what)
-		}
-		base = got
-	}
-	change("the unavailable program", func() {
-		f := filepath.Join(root, "unavailable", "main.go")
-		data, _ := os.ReadFile(f)
-		os.WriteFile(f, append(data, "\n// changed\n"...), 0o644)
-	})
-	change("the spec", func() {
-		f := filepath.Join(dlv.Dir, catalog.SpecFile)
-		data, _ := os.ReadFile(f)
-		os.WriteFile(f, append(data, "# changed\n"...), 0o644)
-	})
-	if other, _ := Inputs(root, dlv, nil, "golang:1.27-alpine"); other == base {
-		t.Error("the Go image did not change the inputs")
-	}
-	// A patch counts only while it applies to the pinned version.
-	pf := filepath.Join(root, "dlv-fix.yaml")
-	body := "program: dlv\nversions: \">= 1.0.0\"\nreason: r\nrequire:\n  - {module: golang.org/x/sys, version: v0.1.0}\n"
-	os.WriteFile(pf, []byte(body), 0o644)
-	p, err := patch.Parse(pf, []byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if with, _ := Inputs(root, dlv, []patch.Patch{p}, "golang:1.26.8-alpine"); with == base {
-		t.Error("an applying patch did not change the inputs")
-	}
-	p.Program = "helm"
-	if other, _ := Inputs(root, dlv, []patch.Patch{p}, "golang:1.26.8-alpine"); other != base {
-		t.Error("another program's patch changed the inputs")
-	}
 }
 
 func TestMatrixAndRecords(t *testing.T) {

@@ -17,10 +17,7 @@ import (
 	"time"
 
 	"github.com/crossbin/crossbin/internal/platform"
-	"github.com/crossbin/crossbin/internal/verify"
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -60,22 +57,17 @@ func Binary(ctx context.Context, fetchers []Fetcher, ref, name string, pl platfo
 }
 
 // Registry reads the image from its registry with go-containerregistry.
-type Registry struct{ Options []remote.Option }
+type Registry struct{ Client registry.Client }
 
 func (Registry) String() string { return "registry" }
 
 // Fetch pulls the platform's image and extracts path.
 func (r Registry) Fetch(ctx context.Context, ref string, pl platform.Platform, path, dst string) error {
-	parsed, err := name.ParseReference(ref)
+	img, err := r.Client.PlatformImage(ctx, ref, pl)
 	if err != nil {
 		return err
 	}
-	img, err := remote.Image(parsed, append(r.Options, remote.WithContext(ctx),
-		remote.WithPlatform(v1.Platform{OS: pl.OS, Architecture: pl.Arch, Variant: pl.Variant}))...)
-	if err != nil {
-		return fmt.Errorf("pull %s for %s: %w", ref, pl, err)
-	}
-	_, err = verify.ExtractFile(img, strings.TrimPrefix(path, "/"), dst)
+	_, err = registry.ExtractFile(img, strings.TrimPrefix(path, "/"), dst)
 	return err
 }
 

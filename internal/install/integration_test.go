@@ -13,7 +13,7 @@ import (
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/install"
 	"github.com/crossbin/crossbin/internal/pipeline"
-	"github.com/crossbin/crossbin/internal/source"
+	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/stacktest"
 )
 
@@ -25,15 +25,11 @@ func publishShfmt(t *testing.T) (string, catalog.Program) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := pipeline.Options{
-		Buildx: ep.Buildx, GoImage: ep.GoImage, Repository: ep.Registry + "/crossbin-install-test",
-		Jobs: cfg.Jobs, GoEnv: cfg.GoEnv, Root: filepath.Join("..", ".."), Log: stacktest.Logger(t),
-		Source: source.Preparer{CacheDir: cfg.CacheDir, Env: cfg.Environ(), Log: stacktest.Logger(t)},
-	}
+	opt := stacktest.Pipeline(t, cfg, ep, "crossbin-install-test", cfg.CacheDir, nil)
 	if _, err := pipeline.Build(context.Background(), opt, prog, nil); err != nil {
 		t.Fatal(err)
 	}
-	return pipeline.Tags(opt.Repository, prog)[1], prog
+	return registry.TagsOf(opt.Repository, prog).Version, prog
 }
 
 // startDockerd installs Debian's docker.io when dockerd is missing and
@@ -103,7 +99,7 @@ func TestInstall(t *testing.T) {
 	}
 
 	t.Run("registry", func(t *testing.T) {
-		path, used, err := install.Binary(ctx, []install.Fetcher{install.Registry{}}, ref, prog.Name, pl, t.TempDir())
+		path, used, err := install.Binary(ctx, []install.Fetcher{install.Registry{Client: registry.Client{}}}, ref, prog.Name, pl, t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +135,7 @@ func TestInstall(t *testing.T) {
 		defer engine.Client.Close()
 		stop()
 		bad := strings.Replace(ref, "localhost:", "localhost:1", 1) // a port nothing listens on
-		_, _, err = install.Binary(ctx, []install.Fetcher{engine, install.Registry{}}, bad, prog.Name, pl, t.TempDir())
+		_, _, err = install.Binary(ctx, []install.Fetcher{engine, install.Registry{Client: registry.Client{}}}, bad, prog.Name, pl, t.TempDir())
 		if err == nil || !strings.Contains(err.Error(), "docker engine at") || !strings.Contains(err.Error(), "registry: pull") {
 			t.Fatalf("err = %v; want both ways named", err)
 		}

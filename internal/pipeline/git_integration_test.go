@@ -11,6 +11,7 @@ import (
 	"github.com/crossbin/crossbin/internal/dockerfile"
 	"github.com/crossbin/crossbin/internal/gittest"
 	"github.com/crossbin/crossbin/internal/pipeline"
+	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/verify"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -70,7 +71,7 @@ func TestGitSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := verify.Published(ctx, rep.Tags[1], prog)
+	results, err := verify.Published(ctx, opt.Registry, rep.Tags[1], prog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestGitSource(t *testing.T) {
 	if !errors.Is(err, source.ErrUnreachable) || !strings.Contains(err.Error(), "http://127.0.0.1:1/repo.git") {
 		t.Fatalf("unreachable repository: %v", err)
 	}
-	for _, tag := range pipeline.Tags(opt.Repository, prog) {
+	for _, tag := range registry.TagsOf(opt.Repository, prog).All() {
 		ref, _ := name.NewTag(tag)
 		if _, err := remote.Head(ref); err == nil {
 			t.Errorf("%s exists after the source could not be fetched", tag)

@@ -9,10 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
-	"github.com/crossbin/crossbin/internal/source"
+	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/stacktest"
 	"github.com/crossbin/crossbin/internal/verify"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -25,11 +26,7 @@ import (
 func options(t *testing.T) pipeline.Options {
 	t.Helper()
 	cfg, ep := stacktest.Up(t)
-	return pipeline.Options{
-		Buildx: ep.Buildx, GoImage: ep.GoImage, Repository: ep.Registry + "/crossbin-test",
-		Jobs: cfg.Jobs, GoEnv: cfg.GoEnv, Root: filepath.Join("..", ".."), Log: stacktest.Logger(t),
-		Source: source.Preparer{CacheDir: cfg.CacheDir, Env: cfg.Environ(), Log: stacktest.Logger(t)},
-	}
+	return stacktest.Pipeline(t, cfg, ep, "crossbin-test", cfg.CacheDir, nil)
 }
 
 func load(t *testing.T, dir string) catalog.Program {
@@ -56,7 +53,7 @@ func TestShfmtEveryPlatform(t *testing.T) {
 		t.Fatalf("%d outcomes, tags %v; want 8 platforms and 2 tags", len(rep.Outcomes), rep.Tags)
 	}
 	for _, tag := range rep.Tags {
-		results, err := verify.Published(ctx, tag, shfmt)
+		results, err := verify.Published(ctx, opt.Registry, tag, shfmt)
 		if err != nil {
 			t.Fatalf("verify %s: %v", tag, err)
 		}
@@ -77,7 +74,7 @@ func TestShfmtEveryPlatform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.TagsMoved {
+	if again.TagsMoved() {
 		t.Error("a rebuild with nothing changed moved the tags")
 	}
 	for i, o := range again.Outcomes {
@@ -99,7 +96,7 @@ func TestDlvAvailability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := verify.Published(ctx, rep.Tags[1], dlv)
+	results, err := verify.Published(ctx, opt.Registry, rep.Tags[1], dlv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +141,7 @@ func TestFailingPlatformMovesNoTag(t *testing.T) {
 	if failed := rep.Failed(); len(failed) != 1 || failed[0].Platform.String() != "linux/s390x" {
 		t.Errorf("failed jobs: %v", failed)
 	}
-	for _, tag := range pipeline.Tags(opt.Repository, prog) {
+	for _, tag := range registry.TagsOf(opt.Repository, prog).All() {
 		ref, _ := name.NewTag(tag)
 		_, err := remote.Head(ref)
 		var terr *transport.Error
@@ -156,8 +153,8 @@ func TestFailingPlatformMovesNoTag(t *testing.T) {
 	// still moves no tag.
 	amd64, _ := platform.Parse("linux/amd64")
 	rep, err = pipeline.Build(ctx, opt, prog, []platform.Platform{amd64})
-	if err != nil || rep.TagsMoved || !slices.ContainsFunc(rep.Outcomes, func(o pipeline.Outcome) bool { return o.Digest.Hex != "" }) {
-		t.Fatalf("subset build: moved=%v err=%v", rep.TagsMoved, err)
+	if err != nil || rep.TagsMoved() || !slices.ContainsFunc(rep.Outcomes, func(o pipeline.Outcome) bool { return o.Digest.Hex != "" }) {
+		t.Fatalf("subset build: moved=%v err=%v", rep.TagsMoved(), err)
 	}
 }
 
@@ -174,7 +171,7 @@ func TestDockerfilesCheck(t *testing.T) {
 		dirs = append(dirs, p.Dir)
 	}
 	for _, dir := range dirs {
-		out, err := opt.Buildx.Run(ctx, "build", "--check", "--build-arg", "GO_IMAGE="+opt.GoImage, dir)
+		out, err := opt.Builder.(buildx.Builder).Client.Run(ctx, "build", "--check", "--build-arg", "GO_IMAGE="+opt.GoImage, dir)
 		if err != nil || !strings.Contains(string(out), "Check complete, no warnings found.") {
 			t.Errorf("%s: %v\n%s", dir, err, out)
 		}

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,41 +83,10 @@ func TestRequestArgv(t *testing.T) {
 		prog := program(t, tc.program)
 		prog.Dir = "dockerfiles/" + tc.program // stable across checkouts
 		prog.Version = tc.version              // stable across updates
-		job := Job{Program: prog, Platform: mustParse(t, tc.platform), Unavailable: !prog.Available(mustParse(t, tc.platform))}
+		job := NewJob(prog, mustParse(t, tc.platform))
 		req := Request(opt, job, "/gomod/"+prog.Module+"@"+prog.Version, released, "/tmp/metadata.json")
 		name := tc.program + "-" + strings.ReplaceAll(tc.platform, "/", "-") + ".argv"
 		golden.Check(t, name, []byte(strings.Join(buildx.BuildArgv(req), "\n")+"\n"))
-	}
-}
-
-func TestStepError(t *testing.T) {
-	out, err := os.ReadFile("testdata/helm-riscv64.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := StepError(string(out))
-	if !strings.Contains(got, "procfs@v0.2.0/cpuinfo.go:71:9: undefined: parseCPUInfo") {
-		t.Errorf("StepError = %q", got)
-	}
-	if got := StepError("#1 loading\nERROR: failed to dial buildkitd\n"); got != "ERROR: failed to dial buildkitd" {
-		t.Errorf("no failed step: %q", got)
-	}
-}
-
-func TestReadDigest(t *testing.T) {
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good.json")
-	os.WriteFile(good, []byte(`{"containerimage.digest":"sha256:8ea5212d2032a9b090c588086f80e9096289271ff509e1997b6b710192c23146","image.name":"localhost:5000/crossbin"}`), 0o644)
-	if h, err := readDigest(good); err != nil || h.Hex[:6] != "8ea521" {
-		t.Errorf("readDigest = %v, %v", h, err)
-	}
-	bad := filepath.Join(dir, "bad.json")
-	os.WriteFile(bad, []byte(`{"buildx.build.ref":"x"}`), 0o644)
-	if _, err := readDigest(bad); err == nil || !strings.Contains(err.Error(), "no image digest") {
-		t.Errorf("missing digest: %v", err)
-	}
-	if _, err := readDigest(filepath.Join(dir, "missing.json")); err == nil {
-		t.Error("missing file accepted")
 	}
 }
 
@@ -136,7 +104,7 @@ func TestTable(t *testing.T) {
 			{Job: Job{Program: dlv, Platform: mustParse(t, "linux/arm64")}, Duration: 2 * time.Second, Patches: []string{"dlv-fix"},
 				Err: errors.New("buildx build: undefined: parseCPUInfo (exit status 1)\nmore")},
 		},
-		TagNote:  "no tag moved: a platform failed",
+		Unmoved:  ErrBuildFailed,
 		Obsolete: []string{"dlv-old-fix"},
 		Duration: 40 * time.Second,
 	}

@@ -1,8 +1,3 @@
-// Package pipeline builds a program for its platforms and publishes one
-// multi-platform image: plan (one job per platform) → build each platform
-// with buildx, bounded in parallel, pushed by digest → verify every
-// platform's image → merge the digests into one index and move the tags
-// `<name>` and `<name>-<version>`, only when everything before succeeded.
 package pipeline
 
 import (
@@ -19,6 +14,12 @@ type Job struct {
 	Program     catalog.Program
 	Platform    platform.Platform
 	Unavailable bool // built from unavailable/ instead of the program
+}
+
+// NewJob is prog on pl: the unavailable program builds where prog
+// declares the platform unavailable. This is the one place that rule lives.
+func NewJob(prog catalog.Program, pl platform.Platform) Job {
+	return Job{Program: prog, Platform: pl, Unavailable: !prog.Available(pl)}
 }
 
 func (j Job) String() string { return j.Program.Name + " " + j.Platform.String() }
@@ -44,7 +45,7 @@ func Plan(prog catalog.Program, subset []platform.Platform) ([]Job, error) {
 	}
 	jobs := make([]Job, len(platforms))
 	for i, pl := range platforms {
-		jobs[i] = Job{Program: prog, Platform: pl, Unavailable: !prog.Available(pl)}
+		jobs[i] = NewJob(prog, pl)
 	}
 	return jobs, nil
 }

@@ -41,7 +41,7 @@ func (r Report) Table() string {
 	tw.Flush()
 	if len(r.Tags) > 0 {
 		verb := "published"
-		if !r.TagsMoved {
+		if !r.TagsMoved() {
 			verb = "unchanged"
 		}
 		fmt.Fprintf(&b, "%s: %s\n", verb, strings.Join(r.Tags, " "))
@@ -49,8 +49,8 @@ func (r Report) Table() string {
 	if len(r.Obsolete) > 0 {
 		fmt.Fprintf(&b, "obsolete patches (skipped; their range no longer matches %s): %s\n", r.Program.Version, strings.Join(r.Obsolete, ", "))
 	}
-	if r.TagNote != "" {
-		fmt.Fprintf(&b, "%s\n", r.TagNote)
+	if r.Unmoved != nil {
+		fmt.Fprintf(&b, "%s\n", r.Unmoved)
 	}
 	fmt.Fprintf(&b, "total: %s\n", r.Duration.Round(100*time.Millisecond))
 	return b.String()

@@ -9,7 +9,6 @@ import (
 	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
-	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/stacktest"
 )
 
@@ -17,7 +16,7 @@ import (
 // testdata/patches/helm-procfs-riscv64.yaml (it builds, is a RISC-V binary and
 // prints v3.6.2 under QEMU) and without it (procfs v0.2.0 does not compile).
 func TestHelmRiscv64NeedsItsPatch(t *testing.T) {
-	opt := options(t)
+	cfg, ep := stacktest.Up(t)
 	ctx := context.Background()
 	helm := load(t, filepath.Join("..", "..", "dockerfiles", "helm"))
 	helm.Version = "v3.6.2" // the release the patch is for, whatever the catalog pins
@@ -28,7 +27,7 @@ func TestHelmRiscv64NeedsItsPatch(t *testing.T) {
 	riscv, _ := platform.Parse("linux/riscv64")
 	subset := []platform.Platform{riscv}
 
-	opt.Patches = patches
+	opt := stacktest.Pipeline(t, cfg, ep, "crossbin-test", cfg.CacheDir, patches)
 	rep, err := pipeline.Build(ctx, opt, helm, subset)
 	t.Logf("\n%s", rep.Table())
 	if err != nil {
@@ -42,7 +41,7 @@ func TestHelmRiscv64NeedsItsPatch(t *testing.T) {
 		t.Errorf("verify: %+v", o.Verify)
 	}
 
-	opt.Patches = nil
+	opt = stacktest.Pipeline(t, cfg, ep, "crossbin-test", cfg.CacheDir, nil)
 	rep, err = pipeline.Build(ctx, opt, helm, subset)
 	if err == nil {
 		t.Fatal("helm v3.6.2 built for riscv64 without its patch: the patch is not needed any more")
@@ -58,11 +57,7 @@ func TestReproducibleDigest(t *testing.T) {
 	cfg := stacktest.Config(t)
 	_, ep, _ := stacktest.Private(t)
 	ctx := context.Background()
-	opt := pipeline.Options{
-		Buildx: ep.Buildx, GoImage: ep.GoImage, Repository: ep.Registry + "/crossbin-test",
-		Jobs: cfg.Jobs, GoEnv: cfg.GoEnv, Root: filepath.Join("..", ".."), Log: stacktest.Logger(t),
-		Source: source.Preparer{CacheDir: t.TempDir(), Env: cfg.Environ(), Log: stacktest.Logger(t)},
-	}
+	opt := stacktest.Pipeline(t, cfg, ep, "crossbin-test", t.TempDir(), nil)
 	shfmt := load(t, filepath.Join("..", "..", "dockerfiles", "shfmt"))
 	var subset []platform.Platform
 	for _, s := range []string{"linux/amd64", "linux/arm64"} {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/crossbin/crossbin/internal/atomicfile"
 	"github.com/crossbin/crossbin/internal/catalog"
-	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/registry"
 )
 
 // The markers around the generated table.
@@ -43,7 +43,7 @@ func Table(c catalog.Catalog, repo string) string {
 			source, git = fmt.Sprintf("[git tag](%s) ¹", strings.TrimSuffix(p.Git, ".git")), true
 		}
 		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s | `%s` |\n", p.Name, p.Homepage, p.Version, source,
-			strings.Join(real, " "), strings.Join(unavailable, " "), strings.Join(pipeline.Tags(repo, p), "`, `"))
+			strings.Join(real, " "), strings.Join(unavailable, " "), strings.Join(registry.TagsOf(repo, p).All(), "`, `"))
 	}
 	if git {
 		b.WriteString("\n¹ Cloned from its git repository at the release tag (`ARG GIT`), not fetched from the module\n" +

@@ -34,7 +34,10 @@ type Preparer struct {
 	CacheDir string
 	// Env is the go tool's environment (GOPROXY, GOSUMDB, GOFLAGS, ...).
 	Env []string
-	Log *slog.Logger
+	// Patches are the patches/ files; Prepare applies those that select a
+	// program's version and platform.
+	Patches []patch.Patch
+	Log     *slog.Logger
 }
 
 // Source is a prepared module source.

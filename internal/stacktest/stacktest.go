@@ -13,7 +13,11 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/config"
+	"github.com/crossbin/crossbin/internal/patch"
+	"github.com/crossbin/crossbin/internal/pipeline"
+	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/stack"
 )
 
@@ -93,4 +97,17 @@ func FreePort(t testing.TB) int {
 	}
 	t.Fatal("no free port between 20000 and 32000")
 	return 0
+}
+
+// Pipeline is pipeline options that build on ep into its registry's
+// repository repo, with module sources cached in cacheDir and patches
+// applied, from this repository's root.
+func Pipeline(t testing.TB, cfg config.Config, ep stack.Endpoint, repo, cacheDir string, patches []patch.Patch) pipeline.Options {
+	t.Helper()
+	bx := buildx.Builder{Client: ep.Buildx}
+	return pipeline.Options{
+		Builder: bx, Merger: bx, GoImage: ep.GoImage, Repository: ep.Registry + "/" + repo,
+		Jobs: cfg.Jobs, GoEnv: cfg.GoEnv, Root: filepath.Join("..", ".."), Log: Logger(t),
+		Sources: source.Preparer{CacheDir: cacheDir, Env: cfg.Environ(), Patches: patches, Log: Logger(t)},
+	}
 }

@@ -7,29 +7,20 @@ import (
 
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/platform"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/crossbin/crossbin/internal/registry"
 )
 
 // Published verifies the index a program's tag points at: it must hold
-// exactly the program's platforms, each passing Image.
-func Published(ctx context.Context, tag string, prog catalog.Program, opts ...remote.Option) ([]Result, error) {
-	ref, err := name.NewTag(tag)
-	if err != nil {
-		return nil, err
-	}
-	opts = append(opts, remote.WithContext(ctx))
-	idx, err := remote.Index(ref, opts...)
+// exactly the program's platforms, each passing Image. Attestation
+// manifests are not platforms and are left to their own checks.
+func Published(ctx context.Context, reg registry.Client, tag string, prog catalog.Program) ([]Result, error) {
+	idx, err := reg.Index(ctx, tag)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w (was it built? run `go tool mage build:program %s`)", tag, err, prog.Name)
 	}
-	m, err := idx.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", tag, err)
-	}
 	var results []Result
 	var seen []platform.Platform
-	for _, d := range m.Manifests {
+	for _, d := range idx.Platforms {
 		if d.Platform == nil {
 			return results, fmt.Errorf("%s: manifest %s has no platform", tag, d.Digest)
 		}
@@ -41,7 +32,7 @@ func Published(ctx context.Context, tag string, prog catalog.Program, opts ...re
 			return results, fmt.Errorf("%s holds %s, which is not one of %s's platforms", tag, pl, prog.Name)
 		}
 		seen = append(seen, pl)
-		img, err := idx.Image(d.Digest)
+		img, err := idx.Image(d)
 		if err != nil {
 			return results, fmt.Errorf("%s %s: %w", tag, pl, err)
 		}

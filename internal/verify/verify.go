@@ -10,13 +10,11 @@
 package verify
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"debug/elf"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,8 +25,8 @@ import (
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/lines"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
 
 // Result is what verification found for one platform.
@@ -59,7 +57,7 @@ func Image(ctx context.Context, img v1.Image, prog catalog.Program, pl platform.
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, prog.Name)
-	if r.Size, err = ExtractFile(img, "bin/"+prog.Name, bin); err != nil {
+	if r.Size, err = registry.ExtractFile(img, "bin/"+prog.Name, bin); err != nil {
 		r.Err = fmt.Errorf("%s %s: %w", prog.Name, pl, err)
 		return r
 	}
@@ -182,38 +180,6 @@ func Run(ctx context.Context, bin string, args ...string) (string, int, error) {
 		return out.String(), -1, err
 	}
 	return out.String(), 0, nil
-}
-
-// ExtractFile writes the file at name (no leading slash) in img's flattened
-// filesystem to dst, executable, and returns its size.
-func ExtractFile(img v1.Image, name, dst string) (int64, error) {
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return 0, fmt.Errorf("the image has no /%s", name)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("read image layers: %w", err)
-		}
-		if strings.TrimPrefix(h.Name, "/") != name && strings.TrimPrefix(h.Name, "./") != name {
-			continue
-		}
-		if h.Typeflag != tar.TypeReg {
-			return 0, fmt.Errorf("/%s in the image is not a regular file", name)
-		}
-		f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-		if err != nil {
-			return 0, err
-		}
-		n, err := io.Copy(f, tr)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return n, err
-	}
 }
 
 // versionLine is the first line of out that names version (programs may

@@ -1,0 +1,68 @@
+package buildx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/crossbin/crossbin/internal/lines"
+)
+
+// Builder runs builds and merges through a Client.
+type Builder struct {
+	Client Client
+	// Output, when set, receives buildx's own output, each line prefixed
+	// with its request's Label.
+	Output io.Writer
+}
+
+// Build runs one build request and returns the digest of the image it
+// pushed (from the request's metadata file). A failed build's error names
+// the failed step's own last lines (StepError), then buildx's last lines.
+func (b Builder) Build(ctx context.Context, req BuildRequest) (v1.Hash, error) {
+	cmd := b.Client.Command(ctx, BuildArgv(req)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if b.Output != nil {
+		both := io.MultiWriter(&out, &prefixWriter{prefix: "[" + req.Label + "] ", w: b.Output})
+		cmd.Stdout, cmd.Stderr = both, both
+	}
+	if err := cmd.Run(); err != nil {
+		return v1.Hash{}, fmt.Errorf("buildx build: %s (%w)\n%s", StepError(out.String()), err, lines.Last(out.String(), 25))
+	}
+	return readDigest(req.MetadataFile)
+}
+
+// Merge runs `imagetools create` for r.
+func (b Builder) Merge(ctx context.Context, r MergeRequest) error {
+	argv, err := MergeArgv(r)
+	if err != nil {
+		return err
+	}
+	_, err = b.Client.Run(ctx, argv...)
+	return err
+}
+
+// readDigest reads the pushed image's digest from buildx's metadata file.
+func readDigest(path string) (v1.Hash, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("read buildx metadata: %w", err)
+	}
+	var md struct {
+		Digest string `json:"containerimage.digest"`
+	}
+	if err := json.Unmarshal(data, &md); err != nil {
+		return v1.Hash{}, fmt.Errorf("parse buildx metadata %s: %w", path, err)
+	}
+	h, err := v1.NewHash(md.Digest)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("buildx metadata %s has no image digest: %w", path, err)
+	}
+	return h, nil
+}

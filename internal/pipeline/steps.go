@@ -1,0 +1,299 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crossbin/crossbin/internal/buildx"
+	"github.com/crossbin/crossbin/internal/inputs"
+	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/registry"
+	"github.com/crossbin/crossbin/internal/source"
+	"github.com/crossbin/crossbin/internal/verify"
+)
+
+// Step is one stage of a run. Run returns an error only when the whole run
+// cannot go on; a program's failure goes into its Report, and a Skip says
+// the step had nothing to do.
+type Step interface {
+	String() string
+	Run(ctx context.Context, c *Context) error
+}
+
+// Steps is the default order: plan → source → build → verify → publish.
+func Steps() []Step {
+	return []Step{PlanStep{}, SourceStep{}, BuildStep{}, VerifyStep{}, PublishStep{}}
+}
+
+// Context is what the steps of one run share.
+type Context struct {
+	Options
+	Targets []Target
+	// Reports are the targets' reports, by index; steps fill them in.
+	Reports  []Report
+	prepared []source.Prepared // by target, from SourceStep
+	work     string            // the run's scratch directory
+}
+
+// live lists the targets no step has failed yet.
+func (c *Context) live() []int {
+	var out []int
+	for i, r := range c.Reports {
+		if r.Err == nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// fail marks target i failed before (or instead of) its builds.
+func (c *Context) fail(i int, err error) {
+	c.Log.Error("program not built", "program", c.Targets[i].Program.Name, "err", err)
+	c.Reports[i].Err = err
+}
+
+// pending lists target i's jobs not built yet.
+func (c *Context) pending(i int) []int {
+	var out []int
+	for j, o := range c.Reports[i].Outcomes {
+		if o.Digest.Hex == "" && o.Err == nil {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// forEachJob runs f for the outcomes picked by jobs of every live target,
+// at most opt.Jobs at once.
+func (c *Context) forEachJob(jobs func(i int) []int, f func(i int, o *Outcome)) {
+	g := errgroup.Group{}
+	g.SetLimit(max(c.Jobs, 1))
+	for _, i := range c.live() {
+		for _, j := range jobs(i) {
+			g.Go(func() error {
+				f(i, &c.Reports[i].Outcomes[j])
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+}
+
+// PlanStep lists each target's jobs.
+type PlanStep struct{}
+
+func (PlanStep) String() string { return "plan" }
+
+func (PlanStep) Run(_ context.Context, c *Context) error {
+	for i, t := range c.Targets {
+		var jobs []Job
+		var err error
+		switch {
+		case t.Err != nil:
+			err = t.Err
+		case t.Built != nil:
+			c.Reports[i].Outcomes = slices.Clone(t.Built)
+			continue
+		case t.Jobs != nil:
+			jobs = t.Jobs
+		default:
+			jobs, err = Plan(t.Program, t.Subset)
+		}
+		if err != nil {
+			c.fail(i, err)
+			continue
+		}
+		c.Reports[i].Outcomes = make([]Outcome, len(jobs))
+		for j, job := range jobs {
+			c.Reports[i].Outcomes[j] = Outcome{Job: job}
+		}
+	}
+	return nil
+}
+
+// SourceStep prepares the source of every target that has jobs to build.
+type SourceStep struct{}
+
+func (SourceStep) String() string { return "source" }
+
+func (SourceStep) Run(ctx context.Context, c *Context) error {
+	for _, i := range c.live() {
+		rep := &c.Reports[i]
+		pending := c.pending(i)
+		if len(pending) == 0 {
+			continue
+		}
+		var real []platform.Platform
+		for _, j := range pending {
+			if o := rep.Outcomes[j]; !o.Unavailable {
+				real = append(real, o.Platform)
+			}
+		}
+		p, err := c.Sources.Prepare(ctx, rep.Program, real)
+		if err != nil {
+			c.fail(i, err)
+			continue
+		}
+		c.prepared[i] = p
+		for _, pt := range p.Obsolete {
+			rep.Obsolete = append(rep.Obsolete, pt.Name)
+		}
+		for _, j := range pending {
+			rep.Outcomes[j].Patches = p.ByPlatform[rep.Outcomes[j].Platform].Patches
+		}
+	}
+	return nil
+}
+
+// BuildStep builds every pending job of every target through one pool.
+type BuildStep struct{}
+
+func (BuildStep) String() string { return "build" }
+
+func (BuildStep) Run(ctx context.Context, c *Context) error {
+	total := 0
+	for _, i := range c.live() {
+		total += len(c.pending(i))
+	}
+	c.Log.Info("building", "programs", len(c.Targets), "jobs", total, "parallel", c.Jobs)
+	var finished atomic.Int64
+	c.forEachJob(c.pending, func(i int, o *Outcome) {
+		p := c.prepared[i]
+		meta := filepath.Join(c.work, fmt.Sprintf("%d-%s.json", i, strings.ReplaceAll(o.Platform.String(), "/", "-")))
+		req := Request(c.Options, o.Job, p.ByPlatform[o.Platform].Dir, p.Released, meta)
+		kind := "build"
+		if o.Unavailable {
+			kind = "unavailable"
+		}
+		log := c.Log.With("program", o.Program.Name, "platform", o.Platform.String())
+		log.Info("platform started", "kind", kind)
+		start := time.Now()
+		o.Digest, o.Err = c.Builder.Build(ctx, req)
+		o.Duration = time.Since(start)
+		done := fmt.Sprintf("%d/%d", finished.Add(1), total)
+		if o.Err != nil {
+			log.Error("platform failed", "duration", o.Duration.Round(time.Second), "done", done)
+			return
+		}
+		log.Info("platform built", "digest", o.Digest.String(), "duration", o.Duration.Round(100*time.Millisecond), "done", done)
+	})
+	for _, i := range c.live() {
+		if failed := c.Reports[i].Failed(); len(failed) > 0 {
+			c.Reports[i].Unmoved = ErrBuildFailed
+			c.Reports[i].Err = failures(c.Reports[i].Program, failed)
+		}
+	}
+	return nil
+}
+
+// VerifyStep checks every pushed image of every target.
+type VerifyStep struct{}
+
+func (VerifyStep) String() string { return "verify" }
+
+func (VerifyStep) Run(ctx context.Context, c *Context) error {
+	check := c.Checker
+	if check == nil {
+		check = pullChecker{c.Registry, c.Repository}
+	}
+	all := func(i int) []int {
+		jobs := make([]int, len(c.Reports[i].Outcomes))
+		for j := range jobs {
+			jobs[j] = j
+		}
+		return jobs
+	}
+	c.forEachJob(all, func(_ int, o *Outcome) {
+		o.Verify = check.Check(ctx, o.Job, o.Digest)
+		if o.Verify.Err != nil {
+			o.Err = fmt.Errorf("verify: %w", o.Verify.Err)
+		}
+	})
+	for _, i := range c.live() {
+		if failed := c.Reports[i].Failed(); len(failed) > 0 {
+			c.Reports[i].Unmoved = ErrVerifyFailed
+			c.Reports[i].Err = failures(c.Reports[i].Program, failed)
+		}
+	}
+	return nil
+}
+
+// pullChecker pulls an image by digest and verifies it.
+type pullChecker struct {
+	reg  registry.Client
+	repo string
+}
+
+func (p pullChecker) Check(ctx context.Context, job Job, digest v1.Hash) verify.Result {
+	img, err := p.reg.ImageByDigest(ctx, p.repo, digest)
+	if err != nil {
+		return verify.Result{Platform: job.Platform, Err: err}
+	}
+	return verify.Image(ctx, img, job.Program, job.Platform)
+}
+
+// PublishStep merges each verified target's images into one index under its
+// tags, unless the tags already hold exactly these images.
+type PublishStep struct{}
+
+func (PublishStep) String() string { return "publish" }
+
+func (PublishStep) Run(ctx context.Context, c *Context) error {
+	published := 0
+	for _, i := range c.live() {
+		rep := &c.Reports[i]
+		if !c.Targets[i].Publish {
+			rep.Unmoved = ErrSubset
+			continue
+		}
+		published++
+		rep.Err = c.publish(ctx, rep)
+	}
+	if published == 0 {
+		return Skip("no program publishes")
+	}
+	return nil
+}
+
+func (c *Context) publish(ctx context.Context, rep *Report) error {
+	prog := rep.Program
+	tags := registry.TagsOf(c.Repository, prog)
+	rep.Tags = tags.All()
+	var sources []string
+	var digests []v1.Hash
+	for _, o := range rep.Outcomes {
+		sources = append(sources, c.Repository+"@"+o.Digest.String())
+		digests = append(digests, o.Digest)
+	}
+	annotations := map[string]string{
+		"org.opencontainers.image.title":   prog.Name,
+		"org.opencontainers.image.version": prog.Version,
+	}
+	if in := c.Inputs[prog.Name]; in != "" {
+		annotations[inputs.Annotation] = in
+	}
+	unchanged := true
+	for _, tag := range rep.Tags {
+		current, err := c.Registry.Index(ctx, tag)
+		if err != nil || !slices.Equal(current.Digests(), digests) || current.Annotations[inputs.Annotation] != annotations[inputs.Annotation] {
+			unchanged = false
+		}
+	}
+	if unchanged {
+		rep.Unmoved = ErrUnchanged
+		return nil
+	}
+	if err := c.Merger.Merge(ctx, buildx.MergeRequest{Tags: rep.Tags, Sources: sources, Annotations: annotations}); err != nil {
+		return fmt.Errorf("merge %s: %w", prog.Name, err)
+	}
+	c.Log.Info("published", "program", prog.Name, "tags", strings.Join(rep.Tags, " "))
+	return nil
+}

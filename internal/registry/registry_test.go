@@ -1,0 +1,182 @@
+package registry
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/platform"
+)
+
+func TestTagsOf(t *testing.T) {
+	prog := catalog.Program{Name: "docker", Version: "v29.9.1+incompatible"}
+	got := TagsOf("localhost:5000/crossbin", prog)
+	want := Tags{Name: "localhost:5000/crossbin:docker", Version: "localhost:5000/crossbin:docker-v29.9.1"}
+	if got != want || !slices.Equal(got.All(), []string{want.Name, want.Version}) {
+		t.Errorf("TagsOf = %+v, All = %v", got, got.All())
+	}
+}
+
+// fileImage is an image whose one layer holds path with content.
+func fileImage(t *testing.T, path, content string, typ byte) v1.Image {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: path, Typeflag: typ, Size: int64(len(content)), Mode: 0o755})
+	tw.Write([]byte(content))
+	tw.Close()
+	layer, err := tarball.LayerFromReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// TestIndex pushes an index holding two platform images and one
+// attestation manifest to an in-process registry and reads it back.
+func TestIndex(t *testing.T) {
+	srv := httptest.NewServer(ggcrregistry.New())
+	defer srv.Close()
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/crossbin"
+	ctx := context.Background()
+	c := Client{}
+
+	amd64 := fileImage(t, "bin/hello", "amd64 binary", tar.TypeReg)
+	arm64 := fileImage(t, "bin/hello", "arm64 binary", tar.TypeReg)
+	att, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: amd64, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm64, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{
+			Platform:    &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{AttestationRefKey: AttestationRefType, "vnd.docker.reference.digest": "sha256:00"},
+		}},
+	)
+	idx = mutate.Annotations(idx, map[string]string{"dev.crossbin.inputs": "sha256:aa"}).(v1.ImageIndex)
+	tag, _ := name.NewTag(repo + ":hello")
+	if err := remote.WriteIndex(tag, idx); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := c.Index(ctx, tag.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Platforms) != 2 || len(got.Attestations) != 1 {
+		t.Fatalf("platforms %d, attestations %d; want 2 and 1", len(got.Platforms), len(got.Attestations))
+	}
+	ad, _ := amd64.Digest()
+	rd, _ := arm64.Digest()
+	if !slices.Equal(got.Digests(), []v1.Hash{ad, rd}) {
+		t.Errorf("Digests = %v", got.Digests())
+	}
+	if got.Annotations["dev.crossbin.inputs"] != "sha256:aa" {
+		t.Errorf("annotations = %v", got.Annotations)
+	}
+	if want, _ := idx.Digest(); got.Digest != want {
+		t.Errorf("Digest = %s, want %s", got.Digest, want)
+	}
+
+	// The platform image comes out of the index, by digest and by platform.
+	dir := t.TempDir()
+	img, err := got.Image(got.Platforms[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ExtractFile(img, "bin/hello", filepath.Join(dir, "a")); err != nil || n != int64(len("arm64 binary")) {
+		t.Errorf("ExtractFile from the index = %d, %v", n, err)
+	}
+	byDigest, err := c.ImageByDigest(ctx, repo, ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := byDigest.Digest(); d != ad {
+		t.Errorf("ImageByDigest = %s", d)
+	}
+	arm, _ := platform.Parse("linux/arm64")
+	byPlatform, err := c.PlatformImage(ctx, tag.String(), arm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := byPlatform.Digest(); d != rd {
+		t.Errorf("PlatformImage = %s, want %s", d, rd)
+	}
+
+	if _, err := c.Index(ctx, repo+":missing"); !errors.Is(err, ErrNotPublished) {
+		t.Errorf("missing tag: %v, want ErrNotPublished", err)
+	}
+	if c.Exists(ctx, mustTag(t, repo+":missing")) || !c.Exists(ctx, tag) {
+		t.Error("Exists is wrong")
+	}
+	if err := c.Push(ctx, mustTag(t, repo+":pushed"), amd64); err != nil || !c.Exists(ctx, mustTag(t, repo+":pushed")) {
+		t.Errorf("Push: %v", err)
+	}
+}
+
+func mustTag(t *testing.T, s string) name.Tag {
+	t.Helper()
+	tag, err := name.NewTag(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag
+}
+
+func TestExtractFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, path string
+		typ        byte
+		want       string // error text; empty: extracted
+	}{
+		{"regular", "bin/x", tar.TypeReg, ""},
+		{"leading slash", "/bin/x", tar.TypeReg, ""},
+		{"dot slash", "./bin/x", tar.TypeReg, ""},
+		{"missing", "bin/y", tar.TypeReg, "the image has no /bin/x"},
+		{"directory", "bin/x", tar.TypeDir, "/bin/x in the image is not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			content := "#!binary"
+			if tc.typ == tar.TypeDir {
+				content = ""
+			}
+			dst := filepath.Join(dir, tc.name)
+			n, err := ExtractFile(fileImage(t, tc.path, content, tc.typ), "bin/x", dst)
+			if tc.want != "" {
+				if err == nil || err.Error() != tc.want {
+					t.Fatalf("err = %v, want %q", err, tc.want)
+				}
+				return
+			}
+			data, rerr := os.ReadFile(dst)
+			st, _ := os.Stat(dst)
+			if err != nil || rerr != nil || string(data) != content || n != int64(len(content)) || st.Mode().Perm()&0o100 == 0 {
+				t.Errorf("extract = %d, %v; file %q, %v", n, err, data, rerr)
+			}
+		})
+	}
+}
