@@ -41,11 +41,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/crossbin/crossbin/internal/gotool"
+	"github.com/crossbin/crossbin/internal/registry"
 )
 
 // recipeVersion changes whenever the layout below changes, so the input key
@@ -112,7 +112,7 @@ func (in Inputs) Tag() (string, error) {
 
 // Ensure makes sure repo holds the image for in, building and pushing it if
 // it does not, and returns its reference (repo:tag).
-func Ensure(ctx context.Context, log *slog.Logger, repo string, in Inputs) (string, error) {
+func Ensure(ctx context.Context, log *slog.Logger, reg registry.Client, repo string, in Inputs) (string, error) {
 	tag, err := in.Tag()
 	if err != nil {
 		return "", fmt.Errorf("builder image key: %w", err)
@@ -121,7 +121,7 @@ func Ensure(ctx context.Context, log *slog.Logger, repo string, in Inputs) (stri
 	if err != nil {
 		return "", fmt.Errorf("builder image reference: %w", err)
 	}
-	if _, err := remote.Head(ref, remote.WithContext(ctx)); err == nil {
+	if reg.Exists(ctx, ref) {
 		return ref.String(), nil
 	}
 	start := time.Now()
@@ -135,8 +135,8 @@ func Ensure(ctx context.Context, log *slog.Logger, repo string, in Inputs) (stri
 	if err != nil {
 		return "", fmt.Errorf("assemble builder image: %w", err)
 	}
-	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
-		return "", fmt.Errorf("push builder image %s: %w", ref, err)
+	if err := reg.Push(ctx, ref, img); err != nil {
+		return "", fmt.Errorf("push builder image: %w", err)
 	}
 	log.Info("pushed the Go builder image", "image", ref.String(), "duration", time.Since(start).Round(time.Second))
 	return ref.String(), nil

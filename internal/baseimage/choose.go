@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/crossbin/crossbin/internal/registry"
 )
 
 // GoVersion is the Go release builds use: the local builder image is made
@@ -86,7 +88,7 @@ func (l Local) Assemble(ctx context.Context, goVersion string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return Ensure(ctx, l.Log, l.Repo, in)
+	return Ensure(ctx, l.Log, registry.Client{}, l.Repo, in)
 }
 
 func probeDockerHub(ctx context.Context) bool {
