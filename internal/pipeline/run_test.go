@@ -5,26 +5,21 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/inputs"
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/crossbin/crossbin/internal/registry"
+	"github.com/crossbin/crossbin/internal/registrytest"
 	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/verify"
 )
@@ -121,9 +116,7 @@ func fakeProgram(t *testing.T, name string, plats ...string) catalog.Program {
 // in-process registry.
 func fakeRun(t *testing.T, f *fakes, targets ...Target) (Result, string, error) {
 	t.Helper()
-	srv := httptest.NewServer(ggcrregistry.New())
-	t.Cleanup(srv.Close)
-	repo := strings.TrimPrefix(srv.URL, "http://") + "/crossbin"
+	repo := registrytest.Serve(t)
 	opt := Options{Builder: f, Merger: f, Sources: f, Checker: f, Repository: repo, Jobs: 2, Root: "/repo",
 		Inputs: map[string]string{"good": "sha256:in"}}
 	res, err := Run(context.Background(), opt, targets)
@@ -262,20 +255,12 @@ func TestRunBuiltOutcomes(t *testing.T) {
 // TestRunUnchanged: tags that already hold exactly these images with the
 // same inputs are not merged again.
 func TestRunUnchanged(t *testing.T) {
-	srv := httptest.NewServer(ggcrregistry.New())
-	defer srv.Close()
-	repo := strings.TrimPrefix(srv.URL, "http://") + "/crossbin"
+	repo := registrytest.Serve(t)
 	prog := fakeProgram(t, "good", "linux/amd64")
 	img, _ := random.Image(32, 1)
 	d, _ := img.Digest()
-	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}})
-	idx = mutate.Annotations(idx, map[string]string{inputs.Annotation: "sha256:in"}).(v1.ImageIndex)
-	for _, tag := range registry.TagsOf(repo, prog).All() {
-		ref, _ := name.NewTag(tag)
-		if err := remote.WriteIndex(ref, idx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	registrytest.PushIndex(t, []registrytest.Manifest{{Image: img, Platform: v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		map[string]string{inputs.Annotation: "sha256:in"}, registry.TagsOf(repo, prog).All()...)
 	run := func(in string) (Report, *fakes) {
 		f := &fakes{digests: map[string]v1.Hash{"good linux/amd64": d}}
 		opt := Options{Builder: f, Merger: f, Sources: f, Checker: f, Repository: repo, Jobs: 1, Inputs: map[string]string{"good": in}}

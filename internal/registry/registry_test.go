@@ -5,24 +5,21 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/registrytest"
 )
 
 func TestTagsOf(t *testing.T) {
@@ -56,9 +53,7 @@ func fileImage(t *testing.T, path, content string, typ byte) v1.Image {
 // TestIndex pushes an index holding two platform images and one
 // attestation manifest to an in-process registry and reads it back.
 func TestIndex(t *testing.T) {
-	srv := httptest.NewServer(ggcrregistry.New())
-	defer srv.Close()
-	repo := strings.TrimPrefix(srv.URL, "http://") + "/crossbin"
+	repo := registrytest.Serve(t)
 	ctx := context.Background()
 	c := Client{}
 
@@ -68,19 +63,13 @@ func TestIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := mutate.AppendManifests(empty.Index,
-		mutate.IndexAddendum{Add: amd64, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
-		mutate.IndexAddendum{Add: arm64, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
-		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{
-			Platform:    &v1.Platform{OS: "unknown", Architecture: "unknown"},
-			Annotations: map[string]string{AttestationRefKey: AttestationRefType, "vnd.docker.reference.digest": "sha256:00"},
-		}},
-	)
-	idx = mutate.Annotations(idx, map[string]string{"dev.crossbin.inputs": "sha256:aa"}).(v1.ImageIndex)
 	tag, _ := name.NewTag(repo + ":hello")
-	if err := remote.WriteIndex(tag, idx); err != nil {
-		t.Fatal(err)
-	}
+	idx := registrytest.PushIndex(t, []registrytest.Manifest{
+		{Image: amd64, Platform: v1.Platform{OS: "linux", Architecture: "amd64"}},
+		{Image: arm64, Platform: v1.Platform{OS: "linux", Architecture: "arm64"}},
+		{Image: att, Platform: v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{AttestationRefKey: AttestationRefType, "vnd.docker.reference.digest": "sha256:00"}},
+	}, map[string]string{"dev.crossbin.inputs": "sha256:aa"}, tag.String())
 
 	got, err := c.Index(ctx, tag.String())
 	if err != nil {
@@ -129,21 +118,14 @@ func TestIndex(t *testing.T) {
 	if _, err := c.Index(ctx, repo+":missing"); !errors.Is(err, ErrNotPublished) {
 		t.Errorf("missing tag: %v, want ErrNotPublished", err)
 	}
-	if c.Exists(ctx, mustTag(t, repo+":missing")) || !c.Exists(ctx, tag) {
+	missing, _ := name.NewTag(repo + ":missing")
+	pushed, _ := name.NewTag(repo + ":pushed")
+	if c.Exists(ctx, missing) || !c.Exists(ctx, tag) {
 		t.Error("Exists is wrong")
 	}
-	if err := c.Push(ctx, mustTag(t, repo+":pushed"), amd64); err != nil || !c.Exists(ctx, mustTag(t, repo+":pushed")) {
+	if err := c.Push(ctx, pushed, amd64); err != nil || !c.Exists(ctx, pushed) {
 		t.Errorf("Push: %v", err)
 	}
-}
-
-func mustTag(t *testing.T, s string) name.Tag {
-	t.Helper()
-	tag, err := name.NewTag(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tag
 }
 
 func TestExtractFile(t *testing.T) {
