@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/crossbin/crossbin/internal/bench"
 	"github.com/magefile/mage/mg"
 )
 
@@ -19,19 +18,7 @@ func (Bench) Build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	prog, err := a.Program("shfmt")
-	if err != nil {
-		return err
-	}
-	b, err := a.Builder(ctx)
-	if err != nil {
-		return err
-	}
-	opt, err := a.Pipeline(b, nil, nil)
-	if err != nil {
-		return err
-	}
-	r, err := bench.Run(ctx, opt, b.Buildx, prog)
+	r, err := a.BenchBuild(ctx)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,9 @@ import (
 // with full, a cold build of the whole catalog into a fresh repository after
 // dropping every builder cache, with the machine's peak memory.
 func (a *App) BenchCI(ctx context.Context, runs int, full bool) error {
+	if err := a.wholePrograms("bench:ci"); err != nil {
+		return err
+	}
 	if full {
 		return a.benchCold(ctx)
 	}
@@ -21,7 +24,7 @@ func (a *App) BenchCI(ctx context.Context, runs int, full bool) error {
 	var unpublished []string
 	for i := range runs {
 		start := time.Now()
-		run, err := a.ciPlan(ctx)
+		run, err := a.ciPlan(ctx, "bench:ci")
 		if err != nil {
 			return err
 		}
@@ -65,4 +68,25 @@ func (a *App) benchCold(ctx context.Context) error {
 	fmt.Printf("full catalog, cold (builder cache pruned): %s, peak memory in use %s (+%s), %d jobs at once\n",
 		time.Since(start).Round(time.Second), bench.GiB(peak), bench.GiB(increase), a.Config.Jobs)
 	return err
+}
+
+// BenchBuild times shfmt for all its platforms through crossbin and through
+// a bare `go install` loop on the same warm caches.
+func (a *App) BenchBuild(ctx context.Context) (bench.Result, error) {
+	if err := a.wholePrograms("bench:build"); err != nil {
+		return bench.Result{}, err
+	}
+	prog, err := a.Program("shfmt")
+	if err != nil {
+		return bench.Result{}, err
+	}
+	b, err := a.Builder(ctx)
+	if err != nil {
+		return bench.Result{}, err
+	}
+	opt, err := a.Pipeline(b, nil, nil)
+	if err != nil {
+		return bench.Result{}, err
+	}
+	return bench.Run(ctx, opt, b.Buildx, prog)
 }

@@ -24,7 +24,10 @@ type ciRun struct {
 	opt     pipeline.Options
 }
 
-func (a *App) ciPlan(ctx context.Context) (ciRun, error) {
+func (a *App) ciPlan(ctx context.Context, target string) (ciRun, error) {
+	if err := a.wholePrograms(target); err != nil {
+		return ciRun{}, err
+	}
 	c, patches, err := a.catalogAndPatches()
 	if err != nil {
 		return ciRun{}, err
@@ -73,7 +76,7 @@ func (r CIResult) String() string {
 
 // CI builds and publishes every program whose inputs changed.
 func (a *App) CI(ctx context.Context) (CIResult, error) {
-	run, err := a.ciPlan(ctx)
+	run, err := a.ciPlan(ctx, "ci")
 	if err != nil {
 		return CIResult{}, err
 	}
@@ -98,7 +101,7 @@ func (a *App) CI(ctx context.Context) (CIResult, error) {
 
 // CIMatrix is the plan as a job matrix.
 func (a *App) CIMatrix(ctx context.Context) (ci.Matrix, error) {
-	run, err := a.ciPlan(ctx)
+	run, err := a.ciPlan(ctx, "ci:plan")
 	if err != nil {
 		return ci.Matrix{}, err
 	}
@@ -107,7 +110,7 @@ func (a *App) CIMatrix(ctx context.Context) (ci.Matrix, error) {
 
 // CIBuild runs one job of the matrix and writes its record into dir.
 func (a *App) CIBuild(ctx context.Context, program, plat, dir string) (pipeline.Report, error) {
-	run, err := a.ciPlan(ctx)
+	run, err := a.ciPlan(ctx, "ci:build")
 	if err != nil {
 		return pipeline.Report{}, err
 	}
@@ -135,11 +138,14 @@ func (a *App) CIBuild(ctx context.Context, program, plat, dir string) (pipeline.
 
 // CIMerge verifies the recorded images of every program and moves its tags.
 func (a *App) CIMerge(ctx context.Context, dir string) (CIResult, error) {
+	if err := a.wholePrograms("ci:merge"); err != nil {
+		return CIResult{}, err
+	}
 	records, err := ci.ReadRecords(dir)
 	if err != nil {
 		return CIResult{}, err
 	}
-	run, err := a.ciPlan(ctx)
+	run, err := a.ciPlan(ctx, "ci:merge")
 	if err != nil {
 		return CIResult{}, err
 	}

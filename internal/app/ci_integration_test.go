@@ -37,7 +37,7 @@ func published(t *testing.T, a *App, program string) registry.Index {
 
 func plan(t *testing.T, a *App) map[string]bool {
 	t.Helper()
-	run, err := a.ciPlan(context.Background())
+	run, err := a.ciPlan(context.Background(), "ci")
 	if err != nil {
 		t.Fatal(err)
 	}

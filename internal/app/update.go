@@ -25,6 +25,11 @@ type UpdateOptions struct {
 // for a README failure), the rows' errors included. The error is for what
 // stopped it before any check.
 func (a *App) Update(ctx context.Context, o UpdateOptions) ([]update.Row, error) {
+	if o.Verify || a.Config.CI {
+		if err := a.wholePrograms("update -verify"); err != nil {
+			return nil, err
+		}
+	}
 	c, patches, err := a.catalogAndPatches()
 	if err != nil {
 		return nil, err

@@ -169,7 +169,9 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 			c.Jobs = jobs
 		}
 	}
-	if v := get("CROSSBIN_PLATFORMS"); v != "" {
+	// Set but blank (" ", ",") is a mistake, not "every platform"; only an
+	// empty or unset variable means each program's own list.
+	if v, _ := env("CROSSBIN_PLATFORMS"); v != "" {
 		ps, err := platform.ParseList(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("CROSSBIN_PLATFORMS: %w", err))

@@ -75,6 +75,8 @@ func TestFromEnvErrors(t *testing.T) {
 		{"CROSSBIN_JOBS", "many", "want a positive number"},
 		{"CROSSBIN_PLATFORMS", "linux/arm64,windows", "CROSSBIN_PLATFORMS"},
 		{"CROSSBIN_PLATFORMS", "linux/sparc", "CROSSBIN_PLATFORMS"},
+		{"CROSSBIN_PLATFORMS", " ", "CROSSBIN_PLATFORMS: empty platform list: \" \" names no platform"},
+		{"CROSSBIN_PLATFORMS", ",", "CROSSBIN_PLATFORMS: empty platform list"},
 		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin:latest", "without tag or digest"},
 		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin@sha256:0000000000000000000000000000000000000000000000000000000000000000", "without tag or digest"},
 		{"CROSSBIN_IMAGE", "UPPER/case", "CROSSBIN_IMAGE"},

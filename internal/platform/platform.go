@@ -75,7 +75,8 @@ func Parse(s string) (Platform, error) {
 }
 
 // ParseList parses a comma-separated list, dropping empty entries and
-// duplicates while keeping the first occurrence's order.
+// duplicates. A list naming no platform at all ("", " ", ",") is an error:
+// a subset that asks for nothing must not turn into "everything".
 func ParseList(s string) ([]Platform, error) {
 	var out []Platform
 	for field := range strings.SplitSeq(s, ",") {
@@ -90,8 +91,14 @@ func ParseList(s string) ([]Platform, error) {
 			out = append(out, p)
 		}
 	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %q names no platform (give at least one, e.g. linux/arm64,linux/riscv64)", ErrEmptyList, s)
+	}
 	return out, nil
 }
+
+// ErrEmptyList reports a platform list that names no platform.
+var ErrEmptyList = errors.New("empty platform list")
 
 // String formats the platform as os/arch[/variant].
 func (p Platform) String() string {

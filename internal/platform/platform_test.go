@@ -189,8 +189,10 @@ func TestParseList(t *testing.T) {
 	if _, err := ParseList("linux/arm64,linux/nope"); err == nil || !strings.Contains(err.Error(), "linux/nope") {
 		t.Errorf("ParseList with a bad entry: %v", err)
 	}
-	if got, err := ParseList(""); err != nil || len(got) != 0 {
-		t.Errorf("ParseList(\"\") = %v, %v", got, err)
+	for _, blank := range []string{"", " ", ",", " , ,"} {
+		if got, err := ParseList(blank); !errors.Is(err, ErrEmptyList) || got != nil {
+			t.Errorf("ParseList(%q) = %v, %v; want ErrEmptyList", blank, got, err)
+		}
 	}
 }
 
