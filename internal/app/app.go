@@ -60,10 +60,11 @@ func (a *App) Builder(ctx context.Context) (Builder, error) {
 		if err != nil {
 			return Builder{}, err
 		}
-		return Builder{
-			Buildx:  buildx.Client{Path: "docker", Prefix: []string{"buildx"}, Builder: a.Config.Builder},
-			GoImage: goImage,
-		}, nil
+		bx := buildx.Client{Path: "docker", Prefix: []string{"buildx"}, Builder: a.Config.Builder}
+		if err := bx.Check(ctx); err != nil {
+			return Builder{}, err
+		}
+		return Builder{Buildx: bx, GoImage: goImage}, nil
 	}
 	ep, err := a.Stack().Up(ctx)
 	if err != nil {
