@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/crossbin/crossbin/internal/lines"
 )
 
 // Node is one node of a builder as `buildx inspect` reports it.
@@ -50,10 +52,12 @@ func (c Client) Check(ctx context.Context) error {
 	if c.Builder == "" {
 		return nil
 	}
-	out, err := c.Command(ctx, "inspect", c.Builder).CombinedOutput()
+	probe := c
+	probe.Builder = "" // name it as inspect's argument, not as --builder
+	out, err := probe.Command(ctx, "inspect", c.Builder).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%w: CROSSBIN_BUILDER=%s: %s (list the builders with `docker buildx ls`; unset CROSSBIN_BUILDER to use the embedded stack)",
-			ErrBuilder, c.Builder, strings.TrimSpace(lastLine(string(out), err)))
+			ErrBuilder, c.Builder, firstLine(string(out), err))
 	}
 	nodes := ParseInspect(string(out))
 	var states []string
@@ -70,11 +74,9 @@ func (c Client) Check(ctx context.Context) error {
 		ErrBuilder, c.Builder, strings.Join(states, ", "), c.Builder)
 }
 
-func lastLine(out string, err error) string {
-	out = strings.TrimSpace(out)
-	if out == "" {
-		return err.Error()
+func firstLine(out string, err error) string {
+	if l := lines.First(strings.TrimSpace(out)); l != "" {
+		return l
 	}
-	lines := strings.Split(out, "\n")
-	return lines[len(lines)-1]
+	return err.Error()
 }
