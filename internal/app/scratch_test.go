@@ -59,7 +59,7 @@ func testApp(t *testing.T, root, repo string) *App {
 
 func newTestApp(t *testing.T, cfg config.Config, root, repo string) *App {
 	cfg.Root = root
-	cfg.Image = "localhost:" + strconv.Itoa(cfg.RegistryPort) + "/" + repo
+	cfg.Image = "127.0.0.1:" + strconv.Itoa(cfg.RegistryPort) + "/" + repo
 	return &App{Config: cfg, Log: stacktest.Logger(t), Root: root}
 }
 

@@ -68,7 +68,7 @@ type Assembler interface {
 // Local assembles the image on this machine (Gather, then Ensure) and
 // pushes it to Repo.
 type Local struct {
-	Repo     string   // repository without tag, e.g. localhost:5000/crossbin/golang
+	Repo     string   // repository without tag, e.g. 127.0.0.1:5000/crossbin/golang
 	Env      []string // environment for the go tool
 	GOARCH   string   // architecture of the image and its toolchain
 	CABundle string   // the host's PEM bundle

@@ -76,9 +76,9 @@ func BuildArgv(r BuildRequest) []string {
 
 // MergeRequest joins single-platform images into one index and tags it.
 type MergeRequest struct {
-	// Tags are full references, e.g. localhost:5000/crossbin:shfmt.
+	// Tags are full references, e.g. 127.0.0.1:5000/crossbin:shfmt.
 	Tags []string
-	// Sources are the images by digest, e.g. localhost:5000/crossbin@sha256:...
+	// Sources are the images by digest, e.g. 127.0.0.1:5000/crossbin@sha256:...
 	Sources []string
 	// Annotations are set on the index.
 	Annotations map[string]string

@@ -7,7 +7,7 @@
 //	CROSSBIN_BUILDER        name of an existing buildx builder to use instead of
 //	                        the embedded stack (e.g. a Docker Desktop builder)
 //	CROSSBIN_IMAGE          image repository to push to
-//	                        (default localhost:<registry port>/crossbin)
+//	                        (default 127.0.0.1:<registry port>/crossbin)
 //	CROSSBIN_PLAN_IMAGE     repository `mage ci` compares inputs with to decide what
 //	                        to build (default CROSSBIN_IMAGE); a pull request's
 //	                        run builds what differs from the published catalog
@@ -44,7 +44,7 @@ import (
 type Config struct {
 	// Builder names an existing buildx builder. Empty means the embedded stack.
 	Builder string
-	// Image is the repository programs are pushed to, e.g. localhost:5000/crossbin.
+	// Image is the repository programs are pushed to, e.g. 127.0.0.1:5000/crossbin.
 	Image string
 	// PlanImage is the repository `mage ci` plans against: a program is
 	// built when this repository lacks its tags or holds other inputs.
@@ -186,7 +186,9 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 	}
 	c.Image = get("CROSSBIN_IMAGE")
 	if c.Image == "" {
-		c.Image = fmt.Sprintf("localhost:%d/crossbin", c.RegistryPort)
+		// 127.0.0.1, not localhost: localhost may resolve to ::1, where
+		// another program may listen.
+		c.Image = fmt.Sprintf("127.0.0.1:%d/crossbin", c.RegistryPort)
 	}
 	if err := checkRepository(c.Image); err != nil {
 		errs = append(errs, fmt.Errorf("CROSSBIN_IMAGE=%q: %w", c.Image, err))

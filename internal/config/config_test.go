@@ -21,8 +21,8 @@ func TestFromEnvDefaults(t *testing.T) {
 	if !c.Embedded() || c.Builder != "" {
 		t.Errorf("Embedded() = false, Builder %q; want the embedded stack by default", c.Builder)
 	}
-	if c.Image != "localhost:5000/crossbin" || c.RegistryPort != 5000 {
-		t.Errorf("Image %q port %d; want localhost:5000/crossbin on 5000", c.Image, c.RegistryPort)
+	if c.Image != "127.0.0.1:5000/crossbin" || c.RegistryPort != 5000 {
+		t.Errorf("Image %q port %d; want 127.0.0.1:5000/crossbin on 5000", c.Image, c.RegistryPort)
 	}
 	if c.Jobs != 2 || c.CacheDir != "/cache/crossbin" || c.Platforms != nil || c.Verbose {
 		t.Errorf("got %+v", c)
@@ -59,8 +59,8 @@ func TestFromEnvSettings(t *testing.T) {
 
 func TestFromEnvImageFollowsPort(t *testing.T) {
 	c, err := FromEnv(envOf(map[string]string{"CROSSBIN_REGISTRY_PORT": "5001"}), nil, defaults)
-	if err != nil || c.Image != "localhost:5001/crossbin" || c.PlanRepository() != c.Image {
-		t.Fatalf("Image = %q, plan repository %q, err %v; want localhost:5001/crossbin for both", c.Image, c.PlanRepository(), err)
+	if err != nil || c.Image != "127.0.0.1:5001/crossbin" || c.PlanRepository() != c.Image {
+		t.Fatalf("Image = %q, plan repository %q, err %v; want 127.0.0.1:5001/crossbin for both", c.Image, c.PlanRepository(), err)
 	}
 }
 

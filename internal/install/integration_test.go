@@ -134,7 +134,7 @@ func TestInstall(t *testing.T) {
 		}
 		defer engine.Client.Close()
 		stop()
-		bad := strings.Replace(ref, "localhost:", "localhost:1", 1) // a port nothing listens on
+		bad := strings.Replace(ref, "127.0.0.1:", "127.0.0.1:1", 1) // a port nothing listens on
 		_, _, err = install.Binary(ctx, []install.Fetcher{engine, install.Registry{Client: registry.Client{}}}, bad, prog.Name, pl, t.TempDir())
 		if err == nil || !strings.Contains(err.Error(), "docker engine at") || !strings.Contains(err.Error(), "registry: pull") {
 			t.Fatalf("err = %v; want both ways named", err)

@@ -71,7 +71,7 @@ type Options struct {
 	Registry registry.Client
 	// GoImage is the Go builder image for the Dockerfiles' GO_IMAGE.
 	GoImage string
-	// Repository receives the images, e.g. localhost:5000/crossbin.
+	// Repository receives the images, e.g. 127.0.0.1:5000/crossbin.
 	Repository string
 	// Jobs bounds how many platforms build (and verify) at once.
 	Jobs int

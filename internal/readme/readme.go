@@ -89,4 +89,4 @@ func Write(path string, c catalog.Catalog, repo string) (bool, error) {
 
 // DefaultRepo is the repository the README's tags name: the embedded
 // registry's default.
-const DefaultRepo = "localhost:5000/crossbin"
+const DefaultRepo = "127.0.0.1:5000/crossbin"

@@ -42,7 +42,7 @@ type Tags struct {
 	Version string // repo:<name>-<version>, the pinned release
 }
 
-// TagsOf names prog's tags in repo (e.g. localhost:5000/crossbin).
+// TagsOf names prog's tags in repo (e.g. 127.0.0.1:5000/crossbin).
 func TagsOf(repo string, prog catalog.Program) Tags {
 	return Tags{Name: repo + ":" + prog.Name, Version: repo + ":" + prog.VersionTag()}
 }

@@ -105,7 +105,7 @@ func (s *Stack) dockerConfig() string { return s.path("docker") }
 func (s *Stack) CacheDir() string { return s.opt.CacheDir }
 
 // RegistryAddr is the registry's host:port as builds name it.
-func (s *Stack) RegistryAddr() string { return fmt.Sprintf("localhost:%d", s.opt.RegistryPort) }
+func (s *Stack) RegistryAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.opt.RegistryPort) }
 
 func (s *Stack) buildkitd() daemon {
 	return daemon{

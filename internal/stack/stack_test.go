@@ -299,3 +299,15 @@ func TestToolBuildFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistryAddr: the embedded registry is addressed as 127.0.0.1, never
+// localhost, which may resolve to ::1 where another program may listen.
+func TestRegistryAddr(t *testing.T) {
+	s := New(Options{CacheDir: t.TempDir(), RegistryPort: 5123, Log: slog.New(slog.DiscardHandler)})
+	if got := s.RegistryAddr(); got != "127.0.0.1:5123" {
+		t.Errorf("RegistryAddr = %q", got)
+	}
+	if got := s.registryURL(); got != "http://127.0.0.1:5123" {
+		t.Errorf("registryURL = %q", got)
+	}
+}
