@@ -74,7 +74,6 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 	return pipeline.Options{
 		Sources:    source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log},
 		Builder:    bx,
-		Merger:     bx,
 		Registry:   a.registry(),
 		GoImage:    b.GoImage,
 		Repository: a.Config.Image,

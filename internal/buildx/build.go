@@ -13,7 +13,7 @@ import (
 	"github.com/crossbin/crossbin/internal/lines"
 )
 
-// Builder runs builds and merges through a Client.
+// Builder runs builds through a Client.
 type Builder struct {
 	Client Client
 	// Output, when set, receives buildx's own output, each line prefixed
@@ -36,16 +36,6 @@ func (b Builder) Build(ctx context.Context, req BuildRequest) (v1.Hash, error) {
 		return v1.Hash{}, fmt.Errorf("buildx build: %s (%w)\n%s", StepError(out.String()), err, lines.Last(out.String(), 25))
 	}
 	return readDigest(req.MetadataFile)
-}
-
-// Merge runs `imagetools create` for r.
-func (b Builder) Merge(ctx context.Context, r MergeRequest) error {
-	argv, err := MergeArgv(r)
-	if err != nil {
-		return err
-	}
-	_, err = b.Client.Run(ctx, argv...)
-	return err
 }
 
 // readDigest reads the pushed image's digest from buildx's metadata file.

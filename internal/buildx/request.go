@@ -1,7 +1,6 @@
 package buildx
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -72,29 +71,4 @@ func BuildArgv(r BuildRequest) []string {
 		argv = append(argv, "--metadata-file", r.MetadataFile)
 	}
 	return append(argv, r.Context)
-}
-
-// MergeRequest joins single-platform images into one index and tags it.
-type MergeRequest struct {
-	// Tags are full references, e.g. 127.0.0.1:5000/crossbin:shfmt.
-	Tags []string
-	// Sources are the images by digest, e.g. 127.0.0.1:5000/crossbin@sha256:...
-	Sources []string
-	// Annotations are set on the index.
-	Annotations map[string]string
-}
-
-// MergeArgv is the `buildx imagetools create` command line for r.
-func MergeArgv(r MergeRequest) ([]string, error) {
-	if len(r.Tags) == 0 || len(r.Sources) == 0 {
-		return nil, fmt.Errorf("merge needs at least one tag and one source (got %d and %d)", len(r.Tags), len(r.Sources))
-	}
-	argv := []string{"imagetools", "create"}
-	for _, t := range r.Tags {
-		argv = append(argv, "--tag", t)
-	}
-	for _, k := range slices.Sorted(maps.Keys(r.Annotations)) {
-		argv = append(argv, "--annotation", "index:"+k+"="+r.Annotations[k])
-	}
-	return append(argv, r.Sources...), nil
 }

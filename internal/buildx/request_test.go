@@ -40,21 +40,6 @@ func TestBuildArgv(t *testing.T) {
 	}
 }
 
-func TestMergeArgv(t *testing.T) {
-	argv, err := MergeArgv(MergeRequest{
-		Tags:        []string{"localhost:5000/crossbin:shfmt", "localhost:5000/crossbin:shfmt-v3.14.1"},
-		Sources:     []string{"localhost:5000/crossbin@sha256:aaaa", "localhost:5000/crossbin@sha256:bbbb"},
-		Annotations: map[string]string{"dev.crossbin.inputs": "sha256:cccc"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden.Check(t, "merge.argv", []byte(strings.Join(argv, "\n")+"\n"))
-	if _, err := MergeArgv(MergeRequest{Tags: []string{"x:y"}}); err == nil {
-		t.Error("merge without sources accepted")
-	}
-}
-
 func TestClientArgv(t *testing.T) {
 	embedded := Client{Path: "/cache/tools/buildx", Env: []string{"DOCKER_CONFIG=/cache/docker"}, Builder: "crossbin"}
 	if got := strings.Join(embedded.Argv("inspect"), " "); got != "/cache/tools/buildx --builder crossbin inspect" {

@@ -5,8 +5,8 @@
 //	source  → the program's source, patched per platform (internal/source)
 //	build   → every job through one bounded pool, pushed by digest (Builder)
 //	verify  → every pushed image pulled and checked (Checker)
-//	publish → the digests merged into one index, tags `<name>` and
-//	          `<name>-<version>` moved (Merger)
+//	publish → the digests merged into one index pushed by digest and read
+//	          back, then `<name>-<version>` tagged, then `<name>`
 //
 // Each step is a small type with a name and a Run over the shared Context;
 // Run records each step's duration. A program that fails in one step is
@@ -42,12 +42,6 @@ type Builder interface {
 	Build(ctx context.Context, req buildx.BuildRequest) (v1.Hash, error)
 }
 
-// Merger joins pushed images into one tagged index; buildx.Builder is the
-// real one.
-type Merger interface {
-	Merge(ctx context.Context, req buildx.MergeRequest) error
-}
-
 // Sources prepares a program's source for its real platforms;
 // source.Preparer is the real one.
 type Sources interface {
@@ -62,12 +56,12 @@ type Checker interface {
 // Options configure a run.
 type Options struct {
 	Builder Builder
-	Merger  Merger
 	Sources Sources
 	// Checker verifies images; nil pulls each from Repository and runs
 	// verify.Image on it.
 	Checker Checker
-	// Registry reads the registry (published tags, images to verify).
+	// Registry reads the registry (published tags, images to verify) and
+	// publishes (the index, then the tags).
 	Registry registry.Client
 	// GoImage is the Go builder image for the Dockerfiles' GO_IMAGE.
 	GoImage string
@@ -159,8 +153,11 @@ func (s Skip) Error() string { return string(s) }
 var (
 	ErrBuildFailed  = errors.New("no tag moved: a platform failed")
 	ErrVerifyFailed = errors.New("no tag moved: verification failed")
-	ErrSubset       = Skip("platform subset: images pushed by digest, tags not moved")
-	ErrUnchanged    = Skip("tags already point at these images: nothing moved")
+	// ErrPublishFailed: the index or a tag could not be written; the
+	// program's error says which tags moved.
+	ErrPublishFailed = errors.New("publishing failed: see the error for which tags moved")
+	ErrSubset        = Skip("platform subset: images pushed by digest, tags not moved")
+	ErrUnchanged     = Skip("tags already point at these images: nothing moved")
 )
 
 // Result is a run: each target's report and each step's time.

@@ -2,17 +2,21 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
@@ -31,11 +35,10 @@ type fakes struct {
 	failSrc  map[string]bool // by program
 	failBld  map[string]bool // by job
 	failChk  map[string]bool // by job
-	digests  map[string]v1.Hash
+	repo     string          // where Build pushes its images
 	prepared map[string][]platform.Platform
 	built    []buildx.BuildRequest
 	checked  []string
-	merged   []buildx.MergeRequest
 }
 
 func (f *fakes) Prepare(_ context.Context, prog catalog.Program, pls []platform.Platform) (source.Prepared, error) {
@@ -58,18 +61,37 @@ func (f *fakes) Prepare(_ context.Context, prog catalog.Program, pls []platform.
 	return p, nil
 }
 
-func (f *fakes) Build(_ context.Context, req buildx.BuildRequest) (v1.Hash, error) {
+// Build pushes a small image for the request's platform whose content is
+// its label, so the same job always has the same digest.
+func (f *fakes) Build(ctx context.Context, req buildx.BuildRequest) (v1.Hash, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.built = append(f.built, req)
-	if f.failBld[req.Label] {
+	fail := f.failBld[req.Label]
+	f.mu.Unlock()
+	if fail {
 		return v1.Hash{}, errors.New("buildx build: boom")
 	}
-	if d, ok := f.digests[req.Label]; ok {
-		return d, nil
+	img, err := mutate.AppendLayers(empty.Image, static.NewLayer([]byte(req.Label), types.DockerLayer))
+	if err != nil {
+		return v1.Hash{}, err
 	}
-	sum := sha256.Sum256([]byte(req.Label))
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}, nil
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	cfg.OS, cfg.Architecture, cfg.Variant = req.Platform.OS, req.Platform.Arch, req.Platform.Variant
+	if img, err = mutate.ConfigFile(img, cfg); err != nil {
+		return v1.Hash{}, err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	ref, err := name.NewDigest(f.repo + "@" + d.String())
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	return d, registry.Client{}.Push(ctx, ref, img)
 }
 
 func (f *fakes) Check(_ context.Context, job Job, _ v1.Hash) verify.Result {
@@ -83,19 +105,17 @@ func (f *fakes) Check(_ context.Context, job Job, _ v1.Hash) verify.Result {
 	return r
 }
 
-func (f *fakes) Merge(_ context.Context, req buildx.MergeRequest) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.merged = append(f.merged, req)
-	return nil
-}
-
-func (f *fakes) mergedTags() []string {
-	var tags []string
-	for _, m := range f.merged {
-		tags = append(tags, m.Tags...)
+// published is the index tag points at, or nil.
+func published(t *testing.T, tag string) *registry.Index {
+	t.Helper()
+	idx, err := registry.Client{}.Index(context.Background(), tag)
+	if errors.Is(err, registry.ErrNotPublished) {
+		return nil
 	}
-	return tags
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &idx
 }
 
 func fakeProgram(t *testing.T, name string, plats ...string) catalog.Program {
@@ -112,13 +132,17 @@ func fakeProgram(t *testing.T, name string, plats ...string) catalog.Program {
 	return p
 }
 
-// fakeRun runs targets with f for every outside call, against an
-// in-process registry.
-func fakeRun(t *testing.T, f *fakes, targets ...Target) (Result, string, error) {
+// fakeRun runs targets with f for every outside call but the registry,
+// which is an in-process one (wrapped by wrap, if any).
+func fakeRun(t *testing.T, f *fakes, wrap func(http.Handler) http.Handler, targets ...Target) (Result, string, error) {
 	t.Helper()
-	repo := registrytest.Serve(t)
-	opt := Options{Builder: f, Merger: f, Sources: f, Checker: f, Repository: repo, Jobs: 2, Root: "/repo",
-		Inputs: map[string]string{"good": "sha256:in"}}
+	f.repo = registrytest.ServeWith(t, wrap)
+	return runIn(f, f.repo, map[string]string{"good": "sha256:in"}, targets...)
+}
+
+func runIn(f *fakes, repo string, in map[string]string, targets ...Target) (Result, string, error) {
+	f.repo = repo
+	opt := Options{Builder: f, Sources: f, Checker: f, Repository: repo, Jobs: 2, Root: "/repo", Inputs: in}
 	res, err := Run(context.Background(), opt, targets)
 	return res, repo, err
 }
@@ -138,7 +162,7 @@ func TestRunIsolatesFailures(t *testing.T) {
 	f := &fakes{failBld: map[string]bool{"bad linux/arm64": true}}
 	good := fakeProgram(t, "good", "linux/amd64", "linux/riscv64", "linux/s390x!")
 	bad := fakeProgram(t, "bad", "linux/amd64", "linux/arm64")
-	res, repo, err := fakeRun(t, f, Target{Program: good, Publish: true}, Target{Program: bad, Publish: true})
+	res, repo, err := fakeRun(t, f, nil, Target{Program: good, Publish: true}, Target{Program: bad, Publish: true})
 
 	if err == nil || !strings.Contains(err.Error(), "bad v1.0.0: 1 platform(s) failed") || !strings.Contains(err.Error(), "linux/arm64: buildx build: boom") {
 		t.Fatalf("err = %v", err)
@@ -153,11 +177,18 @@ func TestRunIsolatesFailures(t *testing.T) {
 	if !errors.Is(b.Unmoved, ErrBuildFailed) || b.TagsMoved() || len(b.Tags) != 0 {
 		t.Errorf("bad: unmoved %v, tags %v", b.Unmoved, b.Tags)
 	}
-	if want := []string{repo + ":good", repo + ":good-v1.0.0"}; !slices.Equal(f.mergedTags(), want) {
-		t.Errorf("merged %v, want %v", f.mergedTags(), want)
+	for _, tag := range []string{repo + ":good", repo + ":good-v1.0.0"} {
+		idx := published(t, tag)
+		if idx == nil || len(idx.Platforms) != 3 || idx.Annotations[inputs.Annotation] != "sha256:in" {
+			t.Errorf("%s: %+v", tag, idx)
+			continue
+		}
+		if want := []string{"linux/amd64", "linux/riscv64", "linux/s390x"}; idx.Platforms[0].Platform.String() != want[0] || idx.Platforms[2].Platform.String() != want[2] {
+			t.Errorf("%s platforms: %v", tag, idx.Platforms)
+		}
 	}
-	if m := f.merged[0]; m.Annotations[inputs.Annotation] != "sha256:in" || len(m.Sources) != 3 || !strings.HasPrefix(m.Sources[0], repo+"@sha256:") {
-		t.Errorf("merge request %+v", m)
+	if published(t, repo+":bad") != nil || published(t, repo+":bad-v1.0.0") != nil {
+		t.Error("the failed program has tags")
 	}
 	if slices.ContainsFunc(f.checked, func(s string) bool { return strings.HasPrefix(s, "bad ") }) {
 		t.Errorf("a program that failed to build was verified: %v", f.checked)
@@ -186,13 +217,13 @@ func TestRunIsolatesFailures(t *testing.T) {
 
 func TestRunVerifyFailureMovesNoTag(t *testing.T) {
 	f := &fakes{failChk: map[string]bool{"good linux/arm64": true}}
-	res, _, err := fakeRun(t, f, Target{Program: fakeProgram(t, "good", "linux/amd64", "linux/arm64"), Publish: true})
+	res, repo, err := fakeRun(t, f, nil, Target{Program: fakeProgram(t, "good", "linux/amd64", "linux/arm64"), Publish: true})
 	rep := res.Reports[0]
 	if err == nil || !strings.Contains(err.Error(), "linux/arm64: verify: ELF header is EM_X86_64") {
 		t.Errorf("err = %v", err)
 	}
-	if !errors.Is(rep.Unmoved, ErrVerifyFailed) || len(f.merged) != 0 {
-		t.Errorf("unmoved %v, merged %v", rep.Unmoved, f.merged)
+	if !errors.Is(rep.Unmoved, ErrVerifyFailed) || published(t, repo+":good-v1.0.0") != nil {
+		t.Errorf("unmoved %v", rep.Unmoved)
 	}
 }
 
@@ -201,10 +232,10 @@ func TestRunVerifyFailureMovesNoTag(t *testing.T) {
 func TestRunSubsetSkipsPublish(t *testing.T) {
 	f := &fakes{}
 	prog := fakeProgram(t, "good", "linux/amd64", "linux/arm64")
-	res, _, err := fakeRun(t, f, Target{Program: prog, Subset: []platform.Platform{mustParse(t, "linux/arm64")}})
+	res, repo, err := fakeRun(t, f, nil, Target{Program: prog, Subset: []platform.Platform{mustParse(t, "linux/arm64")}})
 	rep := res.Reports[0]
-	if err != nil || !errors.Is(rep.Unmoved, ErrSubset) || rep.TagsMoved() || len(f.merged) != 0 || len(f.built) != 1 {
-		t.Fatalf("err %v, unmoved %v, merged %v, built %d", err, rep.Unmoved, f.merged, len(f.built))
+	if err != nil || !errors.Is(rep.Unmoved, ErrSubset) || rep.TagsMoved() || published(t, repo+":good") != nil || len(f.built) != 1 {
+		t.Fatalf("err %v, unmoved %v, built %d", err, rep.Unmoved, len(f.built))
 	}
 	var skip Skip
 	if !errors.As(rep.Unmoved, &skip) {
@@ -222,7 +253,7 @@ func TestRunSubsetSkipsPublish(t *testing.T) {
 // before building; the other program still builds.
 func TestRunSourceFailure(t *testing.T) {
 	f := &fakes{failSrc: map[string]bool{"bad": true}}
-	res, _, err := fakeRun(t, f, Target{Program: fakeProgram(t, "bad", "linux/amd64"), Publish: true}, Target{Program: fakeProgram(t, "good", "linux/amd64"), Publish: true})
+	res, _, err := fakeRun(t, f, nil, Target{Program: fakeProgram(t, "bad", "linux/amd64"), Publish: true}, Target{Program: fakeProgram(t, "good", "linux/amd64"), Publish: true})
 	if err == nil || !strings.Contains(err.Error(), "module not found") || res.Reports[0].Unmoved != nil {
 		t.Errorf("err %v, unmoved %v", err, res.Reports[0].Unmoved)
 	}
@@ -234,46 +265,109 @@ func TestRunSourceFailure(t *testing.T) {
 // TestRunBuiltOutcomes: a distributed run's records are verified and
 // published without preparing sources or building.
 func TestRunBuiltOutcomes(t *testing.T) {
-	f := &fakes{}
 	prog := fakeProgram(t, "good", "linux/amd64", "linux/s390x!")
-	built := []Outcome{
-		{Job: NewJob(prog, mustParse(t, "linux/amd64")), Digest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("a", 64)}},
-		{Job: NewJob(prog, mustParse(t, "linux/s390x")), Digest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("b", 64)}},
+	repo := registrytest.Serve(t)
+	// The images a distributed run's jobs pushed.
+	jobs := &fakes{repo: repo}
+	var built []Outcome
+	for _, pl := range prog.Platforms {
+		job := NewJob(prog, pl)
+		d, err := jobs.Build(context.Background(), buildx.BuildRequest{Label: job.String(), Platform: pl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		built = append(built, Outcome{Job: job, Digest: d})
 	}
-	res, _, err := fakeRun(t, f, Target{Program: prog, Built: built, Publish: true}, Target{Program: prog, Err: errors.New("no record for linux/amd64")})
+	f := &fakes{}
+	res, _, err := runIn(f, repo, nil, Target{Program: prog, Built: built, Publish: true}, Target{Program: prog, Err: errors.New("no record for linux/amd64")})
 	if len(f.built) != 0 || len(f.prepared) != 0 {
 		t.Errorf("built %v, prepared %v", f.built, f.prepared)
 	}
-	if !res.Reports[0].TagsMoved() || len(f.checked) != 2 || len(f.merged) != 1 {
-		t.Errorf("moved %v, checked %v, merged %d", res.Reports[0].TagsMoved(), f.checked, len(f.merged))
+	if !res.Reports[0].TagsMoved() || len(f.checked) != 2 || published(t, repo+":good-v1.0.0") == nil {
+		t.Errorf("moved %v, checked %v", res.Reports[0].TagsMoved(), f.checked)
 	}
 	if err == nil || res.Reports[1].Err == nil || !strings.Contains(err.Error(), "no record for linux/amd64") {
 		t.Errorf("a target with Err ran: %v", err)
 	}
 }
 
-// TestRunUnchanged: tags that already hold exactly these images with the
-// same inputs are not merged again.
+// TestRunUnchanged: a second run with the same images and inputs moves
+// nothing; changed inputs publish again.
 func TestRunUnchanged(t *testing.T) {
 	repo := registrytest.Serve(t)
 	prog := fakeProgram(t, "good", "linux/amd64")
-	img, _ := random.Image(32, 1)
-	d, _ := img.Digest()
-	registrytest.PushIndex(t, []registrytest.Manifest{{Image: img, Platform: v1.Platform{OS: "linux", Architecture: "amd64"}}},
-		map[string]string{inputs.Annotation: "sha256:in"}, registry.TagsOf(repo, prog).All()...)
-	run := func(in string) (Report, *fakes) {
-		f := &fakes{digests: map[string]v1.Hash{"good linux/amd64": d}}
-		opt := Options{Builder: f, Merger: f, Sources: f, Checker: f, Repository: repo, Jobs: 1, Inputs: map[string]string{"good": in}}
-		res, err := Run(context.Background(), opt, []Target{{Program: prog, Publish: true}})
+	run := func(in string) Report {
+		res, _, err := runIn(&fakes{}, repo, map[string]string{"good": in}, Target{Program: prog, Publish: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res.Reports[0], f
+		return res.Reports[0]
 	}
-	if rep, f := run("sha256:in"); !errors.Is(rep.Unmoved, ErrUnchanged) || len(f.merged) != 0 || rep.TagsMoved() {
-		t.Errorf("same images and inputs: unmoved %v, merged %v", rep.Unmoved, f.merged)
+	first := run("sha256:in")
+	idx := published(t, repo+":good")
+	if !first.TagsMoved() || idx == nil {
+		t.Fatalf("first run: unmoved %v", first.Unmoved)
 	}
-	if rep, f := run("sha256:other"); rep.Unmoved != nil || len(f.merged) != 1 {
-		t.Errorf("changed inputs: unmoved %v, merged %v", rep.Unmoved, f.merged)
+	if rep := run("sha256:in"); !errors.Is(rep.Unmoved, ErrUnchanged) || rep.TagsMoved() || published(t, repo+":good").Digest != idx.Digest {
+		t.Errorf("same images and inputs: unmoved %v", rep.Unmoved)
+	}
+	if rep := run("sha256:other"); rep.Unmoved != nil || published(t, repo+":good").Annotations[inputs.Annotation] != "sha256:other" {
+		t.Errorf("changed inputs: unmoved %v", rep.Unmoved)
+	}
+}
+
+// TestRunTagOrder: the version tag moves first, the moving tag last; a
+// run that stops between the two (here the registry refuses the second
+// tag) leaves <name> where it was and says so, and the next run finishes.
+func TestRunTagOrder(t *testing.T) {
+	prog := fakeProgram(t, "good", "linux/amd64")
+	var refuse atomic.Bool
+	var order []string
+	var mu sync.Mutex
+	repo := registrytest.ServeWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && !strings.Contains(r.URL.Path, "sha256:") {
+				tag := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+				mu.Lock()
+				order = append(order, tag)
+				mu.Unlock()
+				if refuse.Load() && tag == "good" {
+					http.Error(w, "stopped", http.StatusForbidden) // not retried, like a run killed here
+					return
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	in := map[string]string{"good": "sha256:one"}
+	if _, _, err := runIn(&fakes{}, repo, in, Target{Program: prog, Publish: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(order, " ") != "good-v1.0.0 good" {
+		t.Errorf("tags written in the order %v; want the version tag first", order)
+	}
+	old := published(t, repo+":good")
+
+	refuse.Store(true)
+	in["good"] = "sha256:two"
+	res, _, err := runIn(&fakes{}, repo, in, Target{Program: prog, Publish: true})
+	rep := res.Reports[0]
+	version, moving := published(t, repo+":good-v1.0.0"), published(t, repo+":good")
+	if err == nil || !strings.Contains(err.Error(), repo+":good-v1.0.0 points at the new index "+version.Digest.String()+", "+repo+":good was not moved: run again to finish") {
+		t.Errorf("err = %v", err)
+	}
+	if rep.TagsMoved() || !errors.Is(rep.Unmoved, ErrPublishFailed) {
+		t.Errorf("moved %v, unmoved %v", rep.TagsMoved(), rep.Unmoved)
+	}
+	if version.Annotations[inputs.Annotation] != "sha256:two" || moving.Digest != old.Digest {
+		t.Errorf("after the stop: version tag has %s, moving tag %s (was %s)", version.Annotations[inputs.Annotation], moving.Digest, old.Digest)
+	}
+
+	refuse.Store(false)
+	if _, _, err := runIn(&fakes{}, repo, in, Target{Program: prog, Publish: true}); err != nil {
+		t.Fatal(err)
+	}
+	if published(t, repo+":good").Digest != version.Digest {
+		t.Error("the next run did not finish moving the tags")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/inputs"
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/crossbin/crossbin/internal/registry"
@@ -267,10 +266,8 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 	prog := rep.Program
 	tags := registry.TagsOf(c.Repository, prog)
 	rep.Tags = tags.All()
-	var sources []string
 	var digests []v1.Hash
 	for _, o := range rep.Outcomes {
-		sources = append(sources, c.Repository+"@"+o.Digest.String())
 		digests = append(digests, o.Digest)
 	}
 	annotations := map[string]string{
@@ -291,9 +288,51 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 		rep.Unmoved = ErrUnchanged
 		return nil
 	}
-	if err := c.Merger.Merge(ctx, buildx.MergeRequest{Tags: rep.Tags, Sources: sources, Annotations: annotations}); err != nil {
+	rep.Unmoved = ErrPublishFailed
+	idx, err := c.Registry.PushIndex(ctx, c.Repository, digests, annotations)
+	if err != nil {
 		return fmt.Errorf("merge %s: %w", prog.Name, err)
 	}
-	c.Log.Info("published", "program", prog.Name, "tags", strings.Join(rep.Tags, " "))
+	if err := c.checkIndex(ctx, rep, idx, digests, annotations); err != nil {
+		return fmt.Errorf("merge %s: %w", prog.Name, err)
+	}
+	// The version tag first, then the moving one, each only after the index
+	// checked out: a run stopped between the two leaves <name> where it was,
+	// never pointing at a release that <name>-<version> does not name.
+	if err := c.Registry.Tag(ctx, tags.Version, idx); err != nil {
+		return fmt.Errorf("publish %s: %w (no tag moved)", prog.Name, err)
+	}
+	if err := c.Registry.Tag(ctx, tags.Name, idx); err != nil {
+		return fmt.Errorf("publish %s: %w (%s points at the new index %s, %s was not moved: run again to finish)", prog.Name, err, tags.Version, idx, tags.Name)
+	}
+	rep.Unmoved = nil
+	c.Log.Info("published", "program", prog.Name, "index", idx.String(), "tags", strings.Join(rep.Tags, " "))
+	return nil
+}
+
+// checkIndex reads the pushed index back and checks it holds exactly the
+// verified images, each under its job's platform, and the annotations.
+func (c *Context) checkIndex(ctx context.Context, rep *Report, digest v1.Hash, digests []v1.Hash, annotations map[string]string) error {
+	idx, err := c.Registry.IndexByDigest(ctx, c.Repository, digest)
+	if err != nil {
+		return fmt.Errorf("read the pushed index back: %w", err)
+	}
+	if !slices.Equal(idx.Digests(), digests) {
+		return fmt.Errorf("the pushed index %s holds %v, not the verified images %v", digest, idx.Digests(), digests)
+	}
+	for i, d := range idx.Platforms {
+		want := rep.Outcomes[i].Platform
+		if d.Platform == nil {
+			return fmt.Errorf("the pushed index %s has no platform for %s", digest, want)
+		}
+		if got, err := platform.Parse(d.Platform.String()); err != nil || got != want {
+			return fmt.Errorf("the pushed index %s says %s for the %s image", digest, d.Platform, want)
+		}
+	}
+	for k, v := range annotations {
+		if idx.Annotations[k] != v {
+			return fmt.Errorf("the pushed index %s has %s=%q, want %q", digest, k, idx.Annotations[k], v)
+		}
+	}
 	return nil
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -99,9 +100,10 @@ func IsAttestation(d v1.Descriptor) bool {
 	return d.Annotations[AttestationRefKey] == AttestationRefType
 }
 
-// Index reads the index tag points at; a missing tag is ErrNotPublished.
+// Index reads the index tag (or a digest reference) points at; a missing
+// one is ErrNotPublished.
 func (c Client) Index(ctx context.Context, tag string) (Index, error) {
-	ref, err := name.NewTag(tag)
+	ref, err := name.ParseReference(tag)
 	if err != nil {
 		return Index{}, err
 	}
@@ -168,6 +170,66 @@ func (c Client) Exists(ctx context.Context, ref name.Reference) bool {
 func (c Client) Push(ctx context.Context, ref name.Reference, img v1.Image) error {
 	if err := remote.Write(ref, img, c.options(ctx)...); err != nil {
 		return fmt.Errorf("push %s: %w", ref, err)
+	}
+	return nil
+}
+
+// PushIndex joins the images repo@digests into one image index with
+// annotations and pushes it by digest, moving no tag; each entry's platform
+// is read from its image's config. It returns the index's digest.
+func (c Client) PushIndex(ctx context.Context, repo string, digests []v1.Hash, annotations map[string]string) (v1.Hash, error) {
+	var adds []mutate.IndexAddendum
+	for _, d := range digests {
+		img, err := c.ImageByDigest(ctx, repo, d)
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			return v1.Hash{}, fmt.Errorf("read the config of %s@%s: %w", repo, d, err)
+		}
+		p := cfg.Platform()
+		if p == nil {
+			return v1.Hash{}, fmt.Errorf("%s@%s names no platform in its config", repo, d)
+		}
+		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}})
+	}
+	idx := mutate.AppendManifests(empty.Index, adds...)
+	if len(annotations) > 0 {
+		idx = mutate.Annotations(idx, annotations).(v1.ImageIndex)
+	}
+	digest, err := idx.Digest()
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	ref, err := name.NewDigest(repo + "@" + digest.String())
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if err := remote.WriteIndex(ref, idx, c.options(ctx)...); err != nil {
+		return v1.Hash{}, fmt.Errorf("push the index %s: %w", ref, err)
+	}
+	return digest, nil
+}
+
+// IndexByDigest reads the index repo@digest.
+func (c Client) IndexByDigest(ctx context.Context, repo string, digest v1.Hash) (Index, error) {
+	return c.Index(ctx, repo+"@"+digest.String())
+}
+
+// Tag points tag (repo:name) at the manifest repo@digest already in the
+// registry.
+func (c Client) Tag(ctx context.Context, tag string, digest v1.Hash) error {
+	t, err := name.NewTag(tag)
+	if err != nil {
+		return err
+	}
+	desc, err := remote.Get(t.Context().Digest(digest.String()), c.options(ctx)...)
+	if err != nil {
+		return fmt.Errorf("tag %s: read %s: %w", tag, digest, err)
+	}
+	if err := remote.Tag(t, desc, c.options(ctx)...); err != nil {
+		return fmt.Errorf("tag %s: %w", tag, err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -160,5 +161,50 @@ func TestExtractFile(t *testing.T) {
 				t.Errorf("extract = %d, %v; file %q, %v", n, err, data, rerr)
 			}
 		})
+	}
+}
+
+// TestPushIndexAndTag: images pushed by digest become one index with each
+// image's platform from its config, pushed by digest without a tag; Tag
+// then names it.
+func TestPushIndexAndTag(t *testing.T) {
+	repo := registrytest.Serve(t)
+	ctx := context.Background()
+	c := Client{}
+	var digests []v1.Hash
+	for _, p := range []v1.Platform{{OS: "linux", Architecture: "arm", Variant: "v6"}, {OS: "linux", Architecture: "s390x"}} {
+		img := fileImage(t, "bin/x", p.String(), tar.TypeReg)
+		cfg, _ := img.ConfigFile()
+		cfg.OS, cfg.Architecture, cfg.Variant = p.OS, p.Architecture, p.Variant
+		img, _ = mutate.ConfigFile(img, cfg)
+		d, _ := img.Digest()
+		ref, _ := name.NewDigest(repo + "@" + d.String())
+		if err := c.Push(ctx, ref, img); err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, d)
+	}
+	d, err := c.PushIndex(ctx, repo, digests, map[string]string{"k": "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Index(ctx, repo+":x"); !errors.Is(err, ErrNotPublished) {
+		t.Fatalf("PushIndex moved a tag: %v", err)
+	}
+	idx, err := c.IndexByDigest(ctx, repo, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(idx.Digests(), digests) || idx.Platforms[0].Platform.String() != "linux/arm/v6" || idx.Platforms[1].Platform.String() != "linux/s390x" || idx.Annotations["k"] != "v" {
+		t.Errorf("index %+v", idx)
+	}
+	if err := c.Tag(ctx, repo+":x", d); err != nil {
+		t.Fatal(err)
+	}
+	if tagged, err := c.Index(ctx, repo+":x"); err != nil || tagged.Digest != d {
+		t.Errorf("tagged %s, %v; want %s", tagged.Digest, err, d)
+	}
+	if _, err := c.PushIndex(ctx, repo, []v1.Hash{{Algorithm: "sha256", Hex: strings.Repeat("0", 64)}}, nil); err == nil {
+		t.Error("an index of a missing image was pushed")
 	}
 }

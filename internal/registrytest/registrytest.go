@@ -5,6 +5,7 @@
 package registrytest
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -21,7 +22,18 @@ import (
 // e.g. 127.0.0.1:34567/crossbin.
 func Serve(t testing.TB) string {
 	t.Helper()
-	srv := httptest.NewServer(ggcrregistry.New())
+	return ServeWith(t, nil)
+}
+
+// ServeWith is Serve with the registry's handler wrapped, e.g. to fail
+// some requests.
+func ServeWith(t testing.TB, wrap func(http.Handler) http.Handler) string {
+	t.Helper()
+	h := ggcrregistry.New()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://") + "/crossbin"
 }

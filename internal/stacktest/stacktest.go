@@ -106,7 +106,7 @@ func Pipeline(t testing.TB, cfg config.Config, ep stack.Endpoint, repo, cacheDir
 	t.Helper()
 	bx := buildx.Builder{Client: ep.Buildx}
 	return pipeline.Options{
-		Builder: bx, Merger: bx, GoImage: ep.GoImage, Repository: ep.Registry + "/" + repo,
+		Builder: bx, GoImage: ep.GoImage, Repository: ep.Registry + "/" + repo,
 		Jobs: cfg.Jobs, GoEnv: cfg.GoEnv, Root: filepath.Join("..", ".."), Log: Logger(t),
 		Sources: source.Preparer{CacheDir: cacheDir, Env: cfg.Environ(), Patches: patches, Log: Logger(t)},
 	}
