@@ -6,12 +6,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/stacktest"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // TestCIRegistryStopsMidRun kills the registry while `mage ci` builds: the
@@ -46,9 +49,19 @@ func TestCIRegistryStopsMidRun(t *testing.T) {
 	if _, err := s.Up(ctx); err != nil { // the registry comes back with its storage
 		t.Fatal(err)
 	}
-	_, err = (registry.Client{}).Index(ctx, a.Config.Image+":shfmt-v3.14.1")
-	if !errors.Is(err, registry.ErrNotPublished) {
-		t.Fatalf("after the failed run the tag exists or cannot be read: %v", err)
+	for _, want := range []string{"shfmt v3.14.1", "no tag was created or moved"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+	for _, tag := range []string{a.Config.Image + ":shfmt", a.Config.Image + ":shfmt-v3.14.1"} {
+		if _, err := (registry.Client{}).Index(ctx, tag); !errors.Is(err, registry.ErrNotPublished) {
+			t.Fatalf("after the failed run %s exists or cannot be read: %v", tag, err)
+		}
+	}
+	repo, _ := name.NewRepository(a.Config.Image)
+	if tags, err := remote.List(repo); err == nil && len(tags) > 0 {
+		t.Errorf("after the failed run the repository holds tags %v", tags)
 	}
 	if _, err := a.CI(ctx); err != nil {
 		t.Fatalf("the next run does not converge: %v", err)

@@ -3,9 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -16,9 +14,6 @@ import (
 	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/stacktest"
 	"github.com/crossbin/crossbin/internal/verify"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // options builds into a repository of its own on the embedded stack's
@@ -141,21 +136,29 @@ func TestFailingPlatformMovesNoTag(t *testing.T) {
 	if failed := rep.Failed(); len(failed) != 1 || failed[0].Platform.String() != "linux/s390x" {
 		t.Errorf("failed jobs: %v", failed)
 	}
-	for _, tag := range registry.TagsOf(opt.Repository, prog).All() {
-		ref, _ := name.NewTag(tag)
-		_, err := remote.Head(ref)
-		var terr *transport.Error
-		if !errors.As(err, &terr) || terr.StatusCode != http.StatusNotFound {
-			t.Errorf("%s exists after a failed build (err %v)", tag, err)
+	noTags := func(when string) {
+		t.Helper()
+		for _, tag := range registry.TagsOf(opt.Repository, prog).All() {
+			if _, err := opt.Registry.Index(ctx, tag); !errors.Is(err, registry.ErrNotPublished) {
+				t.Errorf("%s: %s exists or cannot be read (err %v)", when, tag, err)
+			}
 		}
 	}
-	// A platform subset that leaves the broken platform out builds, and
-	// still moves no tag.
+	noTags("after a failed build")
+	if !errors.Is(rep.Unmoved, pipeline.ErrBuildFailed) {
+		t.Errorf("unmoved = %v, want ErrBuildFailed", rep.Unmoved)
+	}
+	// A platform subset that leaves the broken platform out builds, pushes
+	// its image by digest, and moves no tag because it is a subset.
 	amd64, _ := platform.Parse("linux/amd64")
 	rep, err = pipeline.Build(ctx, opt, prog, []platform.Platform{amd64})
-	if err != nil || rep.TagsMoved() || !slices.ContainsFunc(rep.Outcomes, func(o pipeline.Outcome) bool { return o.Digest.Hex != "" }) {
-		t.Fatalf("subset build: moved=%v err=%v", rep.TagsMoved(), err)
+	if err != nil || !errors.Is(rep.Unmoved, pipeline.ErrSubset) || len(rep.Outcomes) != 1 {
+		t.Fatalf("subset build: unmoved=%v err=%v", rep.Unmoved, err)
 	}
+	if _, err := opt.Registry.ImageByDigest(ctx, opt.Repository, rep.Outcomes[0].Digest); err != nil {
+		t.Errorf("the subset's image was not pushed by digest: %v", err)
+	}
+	noTags("after a subset build")
 }
 
 // TestDockerfilesCheck lints every Dockerfile with BuildKit's checks.
