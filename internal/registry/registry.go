@@ -25,6 +25,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -60,12 +61,21 @@ const (
 
 // Client reads and writes registries with go-containerregistry.
 type Client struct {
-	// Options are passed to every remote call (auth, transport).
+	// Keychain finds credentials for a registry; nil is the Docker CLI's
+	// (DOCKER_CONFIG or ~/.docker/config.json and its credential helpers),
+	// so a `docker login` is all pushing to a real registry needs.
+	Keychain authn.Keychain
+	// Options are passed to every remote call (transport, ...).
 	Options []remote.Option
 }
 
 func (c Client) options(ctx context.Context, extra ...remote.Option) []remote.Option {
-	return append(append(append([]remote.Option{}, c.Options...), remote.WithContext(ctx)), extra...)
+	kc := c.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	opts := append([]remote.Option{remote.WithAuthFromKeychain(kc)}, c.Options...)
+	return append(append(opts, remote.WithContext(ctx)), extra...)
 }
 
 // ErrNotPublished reports a tag the registry does not have.

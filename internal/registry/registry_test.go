@@ -4,7 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -206,5 +208,39 @@ func TestPushIndexAndTag(t *testing.T) {
 	}
 	if _, err := c.PushIndex(ctx, repo, []v1.Hash{{Algorithm: "sha256", Hex: strings.Repeat("0", 64)}}, nil); err == nil {
 		t.Error("an index of a missing image was pushed")
+	}
+}
+
+// TestClientUsesDockerLogin: a registry that wants credentials is read and
+// written with those `docker login` stored, as buildx itself would.
+func TestClientUsesDockerLogin(t *testing.T) {
+	repo := registrytest.ServeWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != "robot" || p != "s3cret" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	host := strings.Split(repo, "/")[0]
+	cfg := t.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte("robot:s3cret"))
+	os.WriteFile(filepath.Join(cfg, "config.json"), []byte(`{"auths":{"`+host+`":{"auth":"`+auth+`"}}}`), 0o600)
+	ctx := context.Background()
+	img := fileImage(t, "bin/x", "x", tar.TypeReg)
+	tag, _ := name.NewTag(repo + ":x")
+
+	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no login
+	if err := (Client{}).Push(ctx, tag, img); err == nil || !strings.Contains(err.Error(), "401") && !strings.Contains(strings.ToLower(err.Error()), "unauthorized") {
+		t.Fatalf("push without a login: %v", err)
+	}
+	t.Setenv("DOCKER_CONFIG", cfg)
+	if err := (Client{}).Push(ctx, tag, img); err != nil {
+		t.Fatalf("push with the login: %v", err)
+	}
+	if !(Client{}).Exists(ctx, tag) {
+		t.Error("the pushed image is not there")
 	}
 }

@@ -5,6 +5,8 @@
 package registrytest
 
 import (
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,7 +31,7 @@ func Serve(t testing.TB) string {
 // some requests.
 func ServeWith(t testing.TB, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
-	h := ggcrregistry.New()
+	h := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
 	if wrap != nil {
 		h = wrap(h)
 	}
