@@ -55,6 +55,18 @@ type Builder struct {
 // Builder returns the user's buildx builder when one is configured, and
 // otherwise brings the embedded stack up and returns its builder.
 func (a *App) Builder(ctx context.Context) (Builder, error) {
+	b, err := a.builder(ctx)
+	if err != nil {
+		return Builder{}, err
+	}
+	// One digest for the whole run, and part of every program's inputs.
+	if b.GoImage, err = baseimage.Pin(ctx, a.registry(), b.GoImage); err != nil {
+		return Builder{}, err
+	}
+	return b, nil
+}
+
+func (a *App) builder(ctx context.Context) (Builder, error) {
 	if !a.Config.Embedded() {
 		goImage, err := baseimage.Choice{Override: a.Config.GoImage}.Image(ctx)
 		if err != nil {

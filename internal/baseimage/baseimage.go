@@ -44,6 +44,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/crossbin/crossbin/internal/atomicfile"
 	"github.com/crossbin/crossbin/internal/gotool"
 	"github.com/crossbin/crossbin/internal/registry"
 )
@@ -111,8 +112,12 @@ func (in Inputs) Tag() (string, error) {
 }
 
 // Ensure makes sure repo holds the image for in, building and pushing it if
-// it does not, and returns its reference (repo:tag).
-func Ensure(ctx context.Context, log *slog.Logger, reg registry.Client, repo string, in Inputs) (string, error) {
+// it does not, and returns its reference pinned by digest
+// (repo:tag@sha256:...). The digest of what was pushed is recorded in the
+// file record; the image counts as present only when the registry has that
+// digest, so a registry that lost it, or holds something else under the
+// tag, gets the image again.
+func Ensure(ctx context.Context, log *slog.Logger, reg registry.Client, repo string, in Inputs, record string) (string, error) {
 	tag, err := in.Tag()
 	if err != nil {
 		return "", fmt.Errorf("builder image key: %w", err)
@@ -121,25 +126,66 @@ func Ensure(ctx context.Context, log *slog.Logger, reg registry.Client, repo str
 	if err != nil {
 		return "", fmt.Errorf("builder image reference: %w", err)
 	}
-	if reg.Exists(ctx, ref) {
-		return ref.String(), nil
+	return ensure(ctx, log, reg, ref, record, func() (v1.Image, func(), error) {
+		work, err := os.MkdirTemp("", "crossbin-baseimage-")
+		if err != nil {
+			return nil, nil, err
+		}
+		img, err := Build(ctx, in, work)
+		return img, func() { os.RemoveAll(work) }, err
+	})
+}
+
+// ensure is Ensure with the image's assembly given; build's cleanup runs
+// once the image is pushed.
+func ensure(ctx context.Context, log *slog.Logger, reg registry.Client, ref name.Tag, record string, build func() (v1.Image, func(), error)) (string, error) {
+	if data, err := os.ReadFile(record); err == nil {
+		if d, err := v1.NewHash(strings.TrimSpace(string(data))); err == nil && reg.Exists(ctx, ref.Context().Digest(d.String())) {
+			if err := reg.Tag(ctx, ref.String(), d); err != nil {
+				return "", fmt.Errorf("builder image: %w", err)
+			}
+			return ref.String() + "@" + d.String(), nil
+		}
 	}
 	start := time.Now()
 	log.Info("assembling the Go builder image (Docker Hub unreachable; first run only)", "image", ref.String())
-	work, err := os.MkdirTemp("", "crossbin-baseimage-")
-	if err != nil {
-		return "", err
+	img, cleanup, err := build()
+	if cleanup != nil {
+		defer cleanup()
 	}
-	defer os.RemoveAll(work)
-	img, err := Build(ctx, in, work)
+	if err != nil {
+		return "", fmt.Errorf("assemble builder image: %w", err)
+	}
+	d, err := img.Digest()
 	if err != nil {
 		return "", fmt.Errorf("assemble builder image: %w", err)
 	}
 	if err := reg.Push(ctx, ref, img); err != nil {
 		return "", fmt.Errorf("push builder image: %w", err)
 	}
-	log.Info("pushed the Go builder image", "image", ref.String(), "duration", time.Since(start).Round(time.Second))
-	return ref.String(), nil
+	if err := os.MkdirAll(filepath.Dir(record), 0o755); err != nil {
+		return "", err
+	}
+	if err := atomicfile.Write(record, []byte(d.String()+"\n")); err != nil {
+		return "", fmt.Errorf("record the builder image's digest: %w", err)
+	}
+	log.Info("pushed the Go builder image", "image", ref.String(), "digest", d.String(), "duration", time.Since(start).Round(time.Second))
+	return ref.String() + "@" + d.String(), nil
+}
+
+// Pin returns ref with the digest the registry holds for it now
+// (repo:tag@sha256:...), so a run builds every program from one image
+// and a changed image changes every program's inputs. A reference that
+// already names a digest is returned as is.
+func Pin(ctx context.Context, reg registry.Client, ref string) (string, error) {
+	if strings.Contains(ref, "@") {
+		return ref, nil
+	}
+	d, err := reg.Digest(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("resolve the Go builder image %s to a digest: %w (set CROSSBIN_GO_IMAGE to an image this machine can read, e.g. pinned as name:tag@sha256:...)", ref, err)
+	}
+	return ref + "@" + d.String(), nil
 }
 
 // Build assembles the image, writing layer tarballs under work.

@@ -74,7 +74,9 @@ type Local struct {
 	CABundle string   // the host's PEM bundle
 	// LookPath finds the host's static busybox, as exec.LookPath does.
 	LookPath func(string) (string, error)
-	Log      *slog.Logger
+	// Record is the file that remembers the digest last pushed.
+	Record string
+	Log    *slog.Logger
 }
 
 // Assemble makes sure Repo holds the image for goVersion and returns its
@@ -88,7 +90,7 @@ func (l Local) Assemble(ctx context.Context, goVersion string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return Ensure(ctx, l.Log, registry.Client{}, l.Repo, in)
+	return Ensure(ctx, l.Log, registry.Client{}, l.Repo, in, l.Record)
 }
 
 func probeDockerHub(ctx context.Context) bool {

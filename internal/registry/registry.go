@@ -170,6 +170,19 @@ func (c Client) PlatformImage(ctx context.Context, ref string, pl platform.Platf
 	return img, nil
 }
 
+// Digest is the digest of the manifest ref names now.
+func (c Client) Digest(ctx context.Context, ref string) (v1.Hash, error) {
+	parsed, err := name.ParseReference(ref)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	desc, err := remote.Head(parsed, c.options(ctx)...)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	return desc.Digest, nil
+}
+
 // Exists reports whether ref answers a HEAD request.
 func (c Client) Exists(ctx context.Context, ref name.Reference) bool {
 	_, err := remote.Head(ref, c.options(ctx)...)

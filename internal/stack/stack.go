@@ -332,6 +332,7 @@ func (s *Stack) goImage(ctx context.Context) (string, error) {
 			GOARCH:   runtime.GOARCH,
 			CABundle: s.opt.CABundle,
 			LookPath: s.opt.Host.LookPath,
+			Record:   s.path("baseimage", "golang.digest"),
 			Log:      s.opt.Log,
 		},
 	}.Image(ctx)
