@@ -72,16 +72,18 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 		return pipeline.Options{}, err
 	}
 	return pipeline.Options{
-		Sources:    source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log},
-		Builder:    bx,
-		Registry:   a.registry(),
-		GoImage:    b.GoImage,
-		Repository: a.Config.Image,
-		Jobs:       a.Config.Jobs,
-		GoEnv:      a.Config.GoEnv,
-		Root:       a.Root,
-		Log:        a.Log,
-		Inputs:     in,
+		Sources:       source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log},
+		Builder:       bx,
+		Registry:      a.registry(),
+		GoImage:       b.GoImage,
+		Repository:    a.Config.Image,
+		Jobs:          a.Config.Jobs,
+		SourceTimeout: a.Config.Timeouts.Source,
+		BuildTimeout:  a.Config.Timeouts.Build,
+		GoEnv:         a.Config.GoEnv,
+		Root:          a.Root,
+		Log:           a.Log,
+		Inputs:        in,
 	}, nil
 }
 
@@ -95,7 +97,9 @@ func (a *App) inputs(patches []patch.Patch, goImage string) inputs.Set {
 }
 
 // registry is the client for the configured registries.
-func (a *App) registry() registry.Client { return registry.Client{} }
+func (a *App) registry() registry.Client {
+	return registry.Client{Timeout: a.Config.Timeouts.Registry}
+}
 
 // BuildProgram builds, verifies and publishes one program. platforms
 // overrides CROSSBIN_PLATFORMS when not empty.

@@ -22,6 +22,10 @@
 //	CROSSBIN_GO_IMAGE       Go builder base image for the Dockerfiles' GO_IMAGE
 //	                        build argument (default: golang:<go>-alpine, or an image
 //	                        built locally when Docker Hub is unreachable)
+//	CROSSBIN_TIMEOUT_SOURCE   bound on fetching and patching one program's source
+//	                          (module download, git), e.g. 15m (default)
+//	CROSSBIN_TIMEOUT_BUILD    bound on one platform's buildx build (default 60m)
+//	CROSSBIN_TIMEOUT_REGISTRY bound on one registry call (default 2m)
 package config
 
 import (
@@ -35,6 +39,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -56,6 +61,8 @@ type Config struct {
 	Platforms []platform.Platform
 	// Jobs bounds how many platform builds run at once.
 	Jobs int
+	// Timeouts bound the steps that wait on the network or a builder.
+	Timeouts Timeouts
 	// CacheDir holds built tools, BuildKit state, registry storage and run files.
 	CacheDir string
 	// GoImage overrides the Go builder base image. Empty means automatic.
@@ -96,6 +103,16 @@ func (c Config) Environ() []string {
 
 // Embedded reports whether builds use the embedded stack.
 func (c Config) Embedded() bool { return c.Builder == "" }
+
+// Timeouts bound what waits on others: a program's source, one platform's
+// build, one registry call.
+type Timeouts struct {
+	Source, Build, Registry time.Duration
+}
+
+// DefaultTimeouts are generous: a cold build of a large program under
+// QEMU-free cross compilation takes minutes, not an hour.
+var DefaultTimeouts = Timeouts{Source: 15 * time.Minute, Build: 60 * time.Minute, Registry: 2 * time.Minute}
 
 // Env is the environment seen by FromEnv.
 type Env func(name string) (string, bool)
@@ -177,6 +194,20 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 			errs = append(errs, fmt.Errorf("CROSSBIN_PLATFORMS: %w", err))
 		}
 		c.Platforms = ps
+	}
+	c.Timeouts = DefaultTimeouts
+	for _, t := range []struct {
+		name string
+		d    *time.Duration
+	}{{"CROSSBIN_TIMEOUT_SOURCE", &c.Timeouts.Source}, {"CROSSBIN_TIMEOUT_BUILD", &c.Timeouts.Build}, {"CROSSBIN_TIMEOUT_REGISTRY", &c.Timeouts.Registry}} {
+		if v := get(t.name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 90s or 30m", t.name, v))
+				continue
+			}
+			*t.d = d
+		}
 	}
 	if v := get("CROSSBIN_CACHE_DIR"); v != "" {
 		c.CacheDir = v

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossbin/crossbin/internal/platform"
 )
@@ -77,6 +78,9 @@ func TestFromEnvErrors(t *testing.T) {
 		{"CROSSBIN_PLATFORMS", "linux/sparc", "CROSSBIN_PLATFORMS"},
 		{"CROSSBIN_PLATFORMS", " ", "CROSSBIN_PLATFORMS: empty platform list: \" \" names no platform"},
 		{"CROSSBIN_PLATFORMS", ",", "CROSSBIN_PLATFORMS: empty platform list"},
+		{"CROSSBIN_TIMEOUT_BUILD", "10", "CROSSBIN_TIMEOUT_BUILD=\"10\": want a positive duration such as 90s or 30m"},
+		{"CROSSBIN_TIMEOUT_SOURCE", "-1m", "CROSSBIN_TIMEOUT_SOURCE=\"-1m\": want a positive duration"},
+		{"CROSSBIN_TIMEOUT_REGISTRY", "0s", "CROSSBIN_TIMEOUT_REGISTRY=\"0s\""},
 		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin:latest", "without tag or digest"},
 		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin@sha256:0000000000000000000000000000000000000000000000000000000000000000", "without tag or digest"},
 		{"CROSSBIN_IMAGE", "UPPER/case", "CROSSBIN_IMAGE"},
@@ -113,5 +117,16 @@ func TestDefaultJobs(t *testing.T) {
 		if got := DefaultJobs(tc.cpus, tc.mem); got != tc.want {
 			t.Errorf("DefaultJobs(%d, %d) = %d; want %d", tc.cpus, tc.mem, got, tc.want)
 		}
+	}
+}
+
+func TestFromEnvTimeouts(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{}), nil, defaults)
+	if err != nil || c.Timeouts != DefaultTimeouts {
+		t.Fatalf("defaults: %+v, %v", c.Timeouts, err)
+	}
+	c, err = FromEnv(envOf(map[string]string{"CROSSBIN_TIMEOUT_SOURCE": "90s", "CROSSBIN_TIMEOUT_BUILD": "2h", "CROSSBIN_TIMEOUT_REGISTRY": "10s"}), nil, defaults)
+	if err != nil || c.Timeouts != (Timeouts{Source: 90 * time.Second, Build: 2 * time.Hour, Registry: 10 * time.Second}) {
+		t.Fatalf("set: %+v, %v", c.Timeouts, err)
 	}
 }

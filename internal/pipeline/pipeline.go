@@ -69,6 +69,9 @@ type Options struct {
 	Repository string
 	// Jobs bounds how many platforms build (and verify) at once.
 	Jobs int
+	// SourceTimeout bounds preparing one program's source, BuildTimeout
+	// one platform's build (0: no bound).
+	SourceTimeout, BuildTimeout time.Duration
 	// GoEnv is passed to builds as build arguments (GOPROXY, GOSUMDB, ...).
 	GoEnv map[string]string
 	// Root is the repository root; unavailable/ is under it.
@@ -225,6 +228,22 @@ func Run(ctx context.Context, opt Options, targets []Target) (Result, error) {
 func Build(ctx context.Context, opt Options, prog catalog.Program, subset []platform.Platform) (Report, error) {
 	res, err := Run(ctx, opt, []Target{{Program: prog, Subset: subset, Publish: len(subset) == 0}})
 	return res.Reports[0], err
+}
+
+// bounded runs f under timeout (none when 0); an expiry that is not the
+// caller's own cancellation becomes an error naming what, the bound and
+// the setting that raises it.
+func bounded(ctx context.Context, timeout time.Duration, what, setting string, f func(context.Context) error) error {
+	if timeout <= 0 {
+		return f(ctx)
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := f(tctx)
+	if err != nil && tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		return fmt.Errorf("%s: timed out after %s (raise %s): %w", what, timeout, setting, err)
+	}
+	return err
 }
 
 func failures(prog catalog.Program, failed []Outcome) error {

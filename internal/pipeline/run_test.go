@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -35,19 +36,26 @@ type fakes struct {
 	failSrc  map[string]bool // by program
 	failBld  map[string]bool // by job
 	failChk  map[string]bool // by job
+	hang     map[string]bool // by program (Prepare) or job (Build): wait for the context
 	repo     string          // where Build pushes its images
 	prepared map[string][]platform.Platform
 	built    []buildx.BuildRequest
 	checked  []string
 }
 
-func (f *fakes) Prepare(_ context.Context, prog catalog.Program, pls []platform.Platform) (source.Prepared, error) {
+func (f *fakes) Prepare(ctx context.Context, prog catalog.Program, pls []platform.Platform) (source.Prepared, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.prepared == nil {
 		f.prepared = map[string][]platform.Platform{}
 	}
 	f.prepared[prog.Name] = pls
+	if f.hang[prog.Name] {
+		f.mu.Unlock()
+		<-ctx.Done()
+		f.mu.Lock()
+		return source.Prepared{}, fmt.Errorf("go mod download: %w", ctx.Err())
+	}
 	if f.failSrc[prog.Name] {
 		return source.Prepared{}, errors.New("module not found")
 	}
@@ -66,8 +74,12 @@ func (f *fakes) Prepare(_ context.Context, prog catalog.Program, pls []platform.
 func (f *fakes) Build(ctx context.Context, req buildx.BuildRequest) (v1.Hash, error) {
 	f.mu.Lock()
 	f.built = append(f.built, req)
-	fail := f.failBld[req.Label]
+	fail, hang := f.failBld[req.Label], f.hang[req.Label]
 	f.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return v1.Hash{}, fmt.Errorf("buildx build: %w", ctx.Err())
+	}
 	if fail {
 		return v1.Hash{}, errors.New("buildx build: boom")
 	}
@@ -369,5 +381,31 @@ func TestRunTagOrder(t *testing.T) {
 	}
 	if published(t, repo+":good").Digest != version.Digest {
 		t.Error("the next run did not finish moving the tags")
+	}
+}
+
+// TestRunTimeouts: a source or a build that does not finish in its bound
+// fails its program with an error naming the step, the program, the
+// platform and the setting; the others go on.
+func TestRunTimeouts(t *testing.T) {
+	f := &fakes{hang: map[string]bool{"slowsrc": true, "slowbuild linux/arm64": true}}
+	f.repo = registrytest.Serve(t)
+	opt := Options{Builder: f, Sources: f, Checker: f, Repository: f.repo, Jobs: 2, SourceTimeout: 50 * time.Millisecond, BuildTimeout: 50 * time.Millisecond}
+	res, err := Run(context.Background(), opt, []Target{
+		{Program: fakeProgram(t, "slowsrc", "linux/amd64"), Publish: true},
+		{Program: fakeProgram(t, "slowbuild", "linux/amd64", "linux/arm64"), Publish: true},
+		{Program: fakeProgram(t, "good", "linux/amd64"), Publish: true},
+	})
+	for _, want := range []string{
+		"source of slowsrc v1.0.0: timed out after 50ms (raise CROSSBIN_TIMEOUT_SOURCE)",
+		"slowbuild v1.0.0: 1 platform(s) failed",
+		"linux/arm64: build slowbuild linux/arm64: timed out after 50ms (raise CROSSBIN_TIMEOUT_BUILD)",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	if !res.Reports[2].TagsMoved() || res.Reports[1].TagsMoved() {
+		t.Errorf("moved: good %v, slowbuild %v", res.Reports[2].TagsMoved(), res.Reports[1].TagsMoved())
 	}
 }

@@ -136,7 +136,11 @@ func (SourceStep) Run(ctx context.Context, c *Context) error {
 				real = append(real, o.Platform)
 			}
 		}
-		p, err := c.Sources.Prepare(ctx, rep.Program, real)
+		var p source.Prepared
+		err := bounded(ctx, c.SourceTimeout, fmt.Sprintf("source of %s %s", rep.Program.Name, rep.Program.Version), "CROSSBIN_TIMEOUT_SOURCE", func(ctx context.Context) (err error) {
+			p, err = c.Sources.Prepare(ctx, rep.Program, real)
+			return err
+		})
 		if err != nil {
 			c.fail(i, err)
 			continue
@@ -175,7 +179,10 @@ func (BuildStep) Run(ctx context.Context, c *Context) error {
 		log := c.Log.With("program", o.Program.Name, "platform", o.Platform.String())
 		log.Info("platform started", "kind", kind)
 		start := time.Now()
-		o.Digest, o.Err = c.Builder.Build(ctx, req)
+		o.Err = bounded(ctx, c.BuildTimeout, "build "+o.Job.String(), "CROSSBIN_TIMEOUT_BUILD", func(ctx context.Context) (err error) {
+			o.Digest, err = c.Builder.Build(ctx, req)
+			return err
+		})
 		o.Duration = time.Since(start)
 		done := fmt.Sprintf("%d/%d", finished.Add(1), total)
 		if o.Err != nil {

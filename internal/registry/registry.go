@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -67,6 +68,27 @@ type Client struct {
 	Keychain authn.Keychain
 	// Options are passed to every remote call (transport, ...).
 	Options []remote.Option
+	// Timeout bounds each call that reads or writes manifests (0: none).
+	// Image content is read lazily after a call returns and is bounded by
+	// the caller's context only.
+	Timeout time.Duration
+}
+
+// bound limits one manifest call to c.Timeout; done turns the call's
+// error into one that says the timeout expired and which setting raises it.
+func (c Client) bound(ctx context.Context) (context.Context, func(err error) error) {
+	if c.Timeout <= 0 {
+		return ctx, func(err error) error { return err }
+	}
+	bctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	return bctx, func(err error) error {
+		expired := bctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
+		cancel()
+		if err != nil && expired {
+			return fmt.Errorf("the registry did not answer within %s (raise CROSSBIN_TIMEOUT_REGISTRY): %w", c.Timeout, err)
+		}
+		return err
+	}
 }
 
 func (c Client) options(ctx context.Context, extra ...remote.Option) []remote.Option {
@@ -112,7 +134,9 @@ func IsAttestation(d v1.Descriptor) bool {
 
 // Index reads the index tag (or a digest reference) points at; a missing
 // one is ErrNotPublished.
-func (c Client) Index(ctx context.Context, tag string) (Index, error) {
+func (c Client) Index(ctx context.Context, tag string) (_ Index, err error) {
+	ctx, done := c.bound(ctx)
+	defer func() { err = done(err) }()
 	ref, err := name.ParseReference(tag)
 	if err != nil {
 		return Index{}, err
@@ -171,7 +195,9 @@ func (c Client) PlatformImage(ctx context.Context, ref string, pl platform.Platf
 }
 
 // Digest is the digest of the manifest ref names now.
-func (c Client) Digest(ctx context.Context, ref string) (v1.Hash, error) {
+func (c Client) Digest(ctx context.Context, ref string) (_ v1.Hash, err error) {
+	ctx, done := c.bound(ctx)
+	defer func() { err = done(err) }()
 	parsed, err := name.ParseReference(ref)
 	if err != nil {
 		return v1.Hash{}, err
@@ -185,8 +211,9 @@ func (c Client) Digest(ctx context.Context, ref string) (v1.Hash, error) {
 
 // Exists reports whether ref answers a HEAD request.
 func (c Client) Exists(ctx context.Context, ref name.Reference) bool {
+	ctx, done := c.bound(ctx)
 	_, err := remote.Head(ref, c.options(ctx)...)
-	return err == nil
+	return done(err) == nil
 }
 
 // Push writes img under ref.
@@ -200,7 +227,9 @@ func (c Client) Push(ctx context.Context, ref name.Reference, img v1.Image) erro
 // PushIndex joins the images repo@digests into one image index with
 // annotations and pushes it by digest, moving no tag; each entry's platform
 // is read from its image's config. It returns the index's digest.
-func (c Client) PushIndex(ctx context.Context, repo string, digests []v1.Hash, annotations map[string]string) (v1.Hash, error) {
+func (c Client) PushIndex(ctx context.Context, repo string, digests []v1.Hash, annotations map[string]string) (_ v1.Hash, err error) {
+	ctx, done := c.bound(ctx)
+	defer func() { err = done(err) }()
 	var adds []mutate.IndexAddendum
 	for _, d := range digests {
 		img, err := c.ImageByDigest(ctx, repo, d)
@@ -242,7 +271,9 @@ func (c Client) IndexByDigest(ctx context.Context, repo string, digest v1.Hash) 
 
 // Tag points tag (repo:name) at the manifest repo@digest already in the
 // registry.
-func (c Client) Tag(ctx context.Context, tag string, digest v1.Hash) error {
+func (c Client) Tag(ctx context.Context, tag string, digest v1.Hash) (err error) {
+	ctx, done := c.bound(ctx)
+	defer func() { err = done(err) }()
 	t, err := name.NewTag(tag)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -242,5 +243,41 @@ func TestClientUsesDockerLogin(t *testing.T) {
 	}
 	if !(Client{}).Exists(ctx, tag) {
 		t.Error("the pushed image is not there")
+	}
+}
+
+// TestTimeout: a registry that does not answer in time fails the call with
+// the bound and the setting that raises it.
+func TestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	repo := registrytest.ServeWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "/manifests/") {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	defer close(release)
+	c := Client{Timeout: 100 * time.Millisecond}
+	start := time.Now()
+	_, err := c.Index(context.Background(), repo+":slow")
+	if err == nil || !strings.Contains(err.Error(), "the registry did not answer within 100ms (raise CROSSBIN_TIMEOUT_REGISTRY)") {
+		t.Errorf("err = %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("the call took %s", time.Since(start))
+	}
+	if err := c.Tag(context.Background(), repo+":x", v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("1", 64)}); err == nil || !strings.Contains(err.Error(), "CROSSBIN_TIMEOUT_REGISTRY") {
+		t.Errorf("Tag: %v", err)
+	}
+	// A caller's own cancellation is not reported as the registry's timeout.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Index(ctx, repo+":slow"); err == nil || strings.Contains(err.Error(), "CROSSBIN_TIMEOUT_REGISTRY") {
+		t.Errorf("canceled: %v", err)
 	}
 }
