@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/pipeline"
+	"github.com/crossbin/crossbin/internal/proc"
 )
 
 // Result is one benchmark run.
@@ -90,9 +90,9 @@ func bareLoop(ctx context.Context, opt pipeline.Options, prog catalog.Program, p
 		if err != nil {
 			return err
 		}
-		cmd := exec.CommandContext(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", pkg+"@"+prog.Version)
+		cmd := proc.Command(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", pkg+"@"+prog.Version)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOPATH="+gopath, "GOBIN=")
-		if modcache, err := exec.CommandContext(ctx, "go", "env", "GOMODCACHE").Output(); err == nil {
+		if modcache, err := proc.Command(ctx, "go", "env", "GOMODCACHE").Output(); err == nil {
 			cmd.Env = append(cmd.Env, "GOMODCACHE="+strings.TrimSpace(string(modcache)))
 		}
 		for k, v := range opt.GoEnv {

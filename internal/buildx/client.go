@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/crossbin/crossbin/internal/proc"
 )
 
 // Client says how to run buildx and which builder to use.
@@ -37,7 +39,7 @@ func (c Client) Argv(args ...string) []string {
 // Command prepares a buildx command.
 func (c Client) Command(ctx context.Context, args ...string) *exec.Cmd {
 	argv := c.Argv(args...)
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := proc.Command(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), c.Env...)
 	return cmd
 }

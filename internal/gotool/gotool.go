@@ -12,11 +12,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/crossbin/crossbin/internal/proc"
 )
 
 // Module is a downloaded module, as `go mod download -json` reports it.
@@ -36,7 +37,7 @@ func Download(ctx context.Context, env []string, module, version string) (Module
 	if env == nil {
 		env = os.Environ()
 	}
-	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", module+"@"+version)
+	cmd := proc.Command(ctx, "go", "mod", "download", "-json", module+"@"+version)
 	// Outside any module, and never -mod=vendor from the user's GOFLAGS.
 	cmd.Env = slices.Concat(env, []string{"GOWORK=off", "GOFLAGS=-mod=mod"})
 	cmd.Dir = os.TempDir()

@@ -201,6 +201,12 @@ func Run(ctx context.Context, opt Options, targets []Target) (Result, error) {
 	start := time.Now()
 	var res Result
 	for _, s := range steps {
+		// A cancelled run (a signal, a caller's deadline) starts no
+		// further step: nothing is verified or published after it.
+		if err := context.Cause(ctx); err != nil {
+			res.Reports = c.Reports
+			return res, fmt.Errorf("stopped before %s: %w", s, err)
+		}
 		t0 := time.Now()
 		err := s.Run(ctx, c)
 		tm := Timing{Step: s.String(), Duration: time.Since(t0)}

@@ -409,3 +409,43 @@ func TestRunTimeouts(t *testing.T) {
 		t.Errorf("moved: good %v, slowbuild %v", res.Reports[2].TagsMoved(), res.Reports[1].TagsMoved())
 	}
 }
+
+// TestRunCancelledMidMerge: a run cancelled (as a signal does) while its
+// index is being pushed moves no tag; one cancelled while the version tag
+// is being written finishes the pair instead of splitting it.
+func TestRunCancelledMidMerge(t *testing.T) {
+	for _, tc := range []struct {
+		name, blockOn string // the manifest PUT held until the run is cancelled
+		wantTags      bool
+	}{
+		{"while pushing the index", "sha256:", false},
+		{"while writing the version tag", "good-v1.0.0", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			repo := registrytest.ServeWith(t, func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && strings.HasSuffix(r.URL.Path, "/"+tc.blockOn) || r.Method == http.MethodPut && tc.blockOn == "sha256:" && strings.Contains(r.URL.Path, "/manifests/sha256:") && strings.Contains(r.Header.Get("Content-Type"), "index") {
+						cancel() // the signal arrives while this request is in flight
+						time.Sleep(50 * time.Millisecond)
+					}
+					h.ServeHTTP(w, r)
+				})
+			})
+			f := &fakes{repo: repo}
+			opt := Options{Builder: f, Sources: f, Checker: f, Repository: repo, Jobs: 1, Inputs: map[string]string{"good": "sha256:in"}}
+			res, err := Run(ctx, opt, []Target{{Program: fakeProgram(t, "good", "linux/amd64"), Publish: true}})
+			version, moving := published(t, repo+":good-v1.0.0"), published(t, repo+":good")
+			if tc.wantTags {
+				if err != nil || version == nil || moving == nil || version.Digest != moving.Digest {
+					t.Errorf("err %v; tags %v %v: want both moved together", err, version, moving)
+				}
+				return
+			}
+			if err == nil || !errors.Is(err, context.Canceled) || version != nil || moving != nil || res.Reports[0].TagsMoved() {
+				t.Errorf("err %v; tags %v %v: want no tag and a cancelled run", err, version, moving)
+			}
+		})
+	}
+}

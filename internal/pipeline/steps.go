@@ -304,12 +304,19 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 		return fmt.Errorf("merge %s: %w", prog.Name, err)
 	}
 	// The version tag first, then the moving one, each only after the index
-	// checked out: a run stopped between the two leaves <name> where it was,
-	// never pointing at a release that <name>-<version> does not name.
-	if err := c.Registry.Tag(ctx, tags.Version, idx); err != nil {
+	// checked out: a run that dies between the two leaves <name> where it
+	// was, never pointing at a release that <name>-<version> does not name.
+	// A run cancelled before this point moves no tag; one cancelled (a
+	// signal) while the two small tag writes run lets them finish, bounded
+	// by the registry timeout, rather than leave the pair split.
+	if err := context.Cause(ctx); err != nil {
+		return fmt.Errorf("publish %s: stopped before moving its tags: %w", prog.Name, err)
+	}
+	tagCtx := context.WithoutCancel(ctx)
+	if err := c.Registry.Tag(tagCtx, tags.Version, idx); err != nil {
 		return fmt.Errorf("publish %s: %w (no tag moved)", prog.Name, err)
 	}
-	if err := c.Registry.Tag(ctx, tags.Name, idx); err != nil {
+	if err := c.Registry.Tag(tagCtx, tags.Name, idx); err != nil {
 		return fmt.Errorf("publish %s: %w (%s points at the new index %s, %s was not moved: run again to finish)", prog.Name, err, tags.Version, idx, tags.Name)
 	}
 	rep.Unmoved = nil

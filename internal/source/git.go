@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/gotool"
 	"github.com/crossbin/crossbin/internal/lines"
+	"github.com/crossbin/crossbin/internal/proc"
 )
 
 // gitMeta is stored beside a cloned tree (<dir>.json).
@@ -133,7 +133,7 @@ func readMeta(path string) (gitMeta, error) {
 
 // git runs git without prompting for credentials and returns its output.
 func (p Preparer) git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd := proc.Command(ctx, "git", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=true", "GIT_SSH_COMMAND=ssh -o BatchMode=yes")
 	var stdout, stderr strings.Builder

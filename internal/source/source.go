@@ -16,7 +16,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/crossbin/crossbin/internal/lines"
 	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/proc"
 )
 
 // Preparer fetches and patches module sources.
@@ -249,7 +249,7 @@ func (p Preparer) complete(ctx context.Context, dir, pkg string, pl platform.Pla
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "go", "list", "-mod=mod", "-deps", pkg)
+	cmd := proc.Command(ctx, "go", "list", "-mod=mod", "-deps", pkg)
 	cmd.Dir = dir
 	cmd.Env = append(append([]string{}, p.Env...), "GOWORK=off", "CGO_ENABLED=0", "GOTOOLCHAIN=local")
 	for _, v := range goEnv {

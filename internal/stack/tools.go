@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/crossbin/crossbin/internal/gotool"
 	"github.com/crossbin/crossbin/internal/lines"
+	"github.com/crossbin/crossbin/internal/proc"
 )
 
 // Binaries lists the executables a tool build produces, named after their
@@ -99,7 +99,7 @@ func buildTool(ctx context.Context, log *slog.Logger, cacheDir string, goEnv []s
 		return fail(fmt.Errorf("copy module source: %w", err))
 	}
 	out := filepath.Join(work, "out")
-	cmd := exec.CommandContext(ctx, "go", t.BuildArgs(out)...)
+	cmd := proc.Command(ctx, "go", t.BuildArgs(out)...)
 	cmd.Dir = src
 	cmd.Env = slices.Concat(goEnv, []string{"GOWORK=off", "CGO_ENABLED=0"})
 	if output, err := cmd.CombinedOutput(); err != nil {
