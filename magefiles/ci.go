@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
@@ -25,17 +26,17 @@ func Ci(ctx context.Context) error {
 // CI splits `mage ci` over CI runners: plan, build per job, merge.
 type CI mg.Namespace
 
-// Plan prints the JSON job matrix (program × platform) of what must be built.
+// Plan prints the JSON job matrix (program × platform) of what must be built; it fails naming any program it could not plan.
 func (CI) Plan(ctx context.Context) error {
 	a, err := load(ctx)
 	if err != nil {
 		return err
 	}
 	m, err := a.CIMatrix(ctx)
-	if err != nil {
+	if m.Include == nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(m)
+	return errors.Join(err, json.NewEncoder(os.Stdout).Encode(m))
 }
 
 // Build runs one job of the matrix and records its digest in -out (default ./ci-records).

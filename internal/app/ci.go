@@ -93,16 +93,18 @@ func (a *App) CI(ctx context.Context) (CIResult, error) {
 		res.Jobs = run.opt.Jobs
 	}
 	res.Rows = ci.Summarize(run.entries, res.Reports)
-	return res, errors.Join(err, a.stepSummary(res.Rows))
+	return res, errors.Join(ci.PlanErrors(run.entries), err, a.stepSummary(res.Rows))
 }
 
-// CIMatrix is the plan as a job matrix.
+// CIMatrix is the plan as a job matrix. When some programs could not be
+// planned, the matrix of the others comes with an error naming them; when
+// none could, Include is nil.
 func (a *App) CIMatrix(ctx context.Context) (ci.Matrix, error) {
 	run, err := a.ciPlan(ctx)
 	if err != nil {
 		return ci.Matrix{}, err
 	}
-	return ci.NewMatrix(run.entries), nil
+	return ci.NewMatrix(run.entries), ci.PlanErrors(run.entries)
 }
 
 // CIBuild runs one job of the matrix and writes its record into dir.
@@ -117,6 +119,9 @@ func (a *App) CIBuild(ctx context.Context, program, plat, dir string) (pipeline.
 		return pipeline.Report{}, err
 	}
 	e := run.entries[i]
+	if e.Err != nil {
+		return pipeline.Report{}, e.Err
+	}
 	pl, err := platform.Parse(plat)
 	if err != nil {
 		return pipeline.Report{}, err
@@ -145,7 +150,7 @@ func (a *App) CIMerge(ctx context.Context, dir string) (CIResult, error) {
 	}
 	var targets []pipeline.Target
 	for _, e := range run.entries {
-		if !slices.ContainsFunc(records, func(r ci.Record) bool { return r.Program == e.Program.Name }) {
+		if e.Err != nil || !slices.ContainsFunc(records, func(r ci.Record) bool { return r.Program == e.Program.Name }) {
 			continue
 		}
 		built, err := ci.Outcomes(e.Program, e.Inputs, records)
@@ -158,7 +163,7 @@ func (a *App) CIMerge(ctx context.Context, dir string) (CIResult, error) {
 		res.Reports = r.Reports
 	}
 	res.Rows = ci.Summarize(run.entries, res.Reports)
-	return res, errors.Join(err, a.stepSummary(res.Rows))
+	return res, errors.Join(ci.PlanErrors(run.entries), err, a.stepSummary(res.Rows))
 }
 
 // stepSummary writes the run's table to the GitHub step summary, if any.
