@@ -14,6 +14,7 @@ import (
 	"github.com/crossbin/crossbin/internal/ci"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/registry"
 )
 
 // ciRun is what every CI step needs: the catalog, its plan and the
@@ -129,16 +130,24 @@ func (a *App) CIBuild(ctx context.Context, program, plat, dir string) (pipeline.
 	if !slices.Contains(e.Program.Platforms, pl) {
 		return pipeline.Report{}, fmt.Errorf("%s does not cover %s", program, pl)
 	}
+	// What the moving tag holds before this build: the merge moves the
+	// tags only if they still hold it (ci.CheckMove).
+	base, err := ci.ReadPublished(ctx, run.opt.Registry, registry.TagsOf(run.opt.Repository, e.Program).Name)
+	if err != nil {
+		return pipeline.Report{}, fmt.Errorf("%s: %w", program, err)
+	}
 	res, err := pipeline.Run(ctx, run.opt, []pipeline.Target{{Program: e.Program, Jobs: []pipeline.Job{pipeline.NewJob(e.Program, pl)}}})
 	rep := res.Reports[0]
 	if err != nil {
 		return rep, err
 	}
 	o := rep.Outcomes[0]
-	return rep, ci.WriteRecord(dir, ci.Record{Program: program, Version: e.Program.Version, Platform: pl.String(), Digest: o.Digest.String(), Inputs: e.Inputs})
+	return rep, ci.WriteRecord(dir, ci.Record{Program: program, Version: e.Program.Version, Platform: pl.String(), Digest: o.Digest.String(), Inputs: e.Inputs, Base: base.Index})
 }
 
-// CIMerge verifies the recorded images of every program and moves its tags.
+// CIMerge verifies the recorded images of every program and moves its
+// tags, unless they moved since the records' jobs planned (ci.Guard). A
+// program the plan builds without a record for each platform fails.
 func (a *App) CIMerge(ctx context.Context, dir string) (CIResult, error) {
 	records, err := ci.ReadRecords(dir)
 	if err != nil {
@@ -148,14 +157,9 @@ func (a *App) CIMerge(ctx context.Context, dir string) (CIResult, error) {
 	if err != nil {
 		return CIResult{}, err
 	}
-	var targets []pipeline.Target
-	for _, e := range run.entries {
-		if e.Err != nil || !slices.ContainsFunc(records, func(r ci.Record) bool { return r.Program == e.Program.Name }) {
-			continue
-		}
-		built, err := ci.Outcomes(e.Program, e.Inputs, records)
-		targets = append(targets, pipeline.Target{Program: e.Program, Built: built, Publish: true, Err: err})
-	}
+	targets := ci.MergeTargets(run.entries, records)
+	run.opt.Merger = ci.Stamp{Merger: run.opt.Merger, Now: time.Now}
+	run.opt.Steps = ci.Guard{Registry: run.opt.Registry, Repository: run.opt.Repository, Records: records}.Steps()
 	var res CIResult
 	if len(targets) > 0 {
 		var r pipeline.Result

@@ -7,7 +7,9 @@
 //
 // The same plan drives one process (`mage ci`) or a distributed run: the
 // plan as a job matrix (ci:plan), one job per runner writing a Record
-// (ci:build), and the merge of all records (ci:merge).
+// (ci:build), and the merge of all records (ci:merge), which moves a
+// program's tags only if nobody published it since its jobs planned
+// (CheckMove). A program that cannot be planned fails alone (Entry.Err).
 package ci
 
 import (
@@ -164,6 +166,28 @@ func NewMatrix(entries []Entry) Matrix {
 	return m
 }
 
+// WriteOutput appends the matrix to file as the step output line
+// `matrix=<json>` (file is GitHub's $GITHUB_OUTPUT), so the workflow step
+// is one command whose exit code counts.
+func WriteOutput(file string, m Matrix) error {
+	data, err := json.Marshal(m) // one line: GitHub's name=value form
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("write the matrix to %s: %w", file, err)
+	}
+	_, err = fmt.Fprintf(f, "matrix=%s\n", data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write the matrix to %s: %w", file, err)
+	}
+	return nil
+}
+
 // Record is what one distributed job leaves for the merge.
 type Record struct {
 	Program  string `json:"program"`
@@ -171,6 +195,11 @@ type Record struct {
 	Platform string `json:"platform"`
 	Digest   string `json:"digest"`
 	Inputs   string `json:"inputs"`
+	// Base is the index the program's moving tag (<name>) pointed at in
+	// the repository published to when the job planned, empty when it did
+	// not exist: the merge moves the tags only if they still point there
+	// (see CheckMove).
+	Base string `json:"base,omitempty"`
 }
 
 // RecordFile is the record's file name in the records directory.

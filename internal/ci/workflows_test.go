@@ -90,3 +90,40 @@ func TestUpdateWorkflow(t *testing.T) {
 		t.Errorf("the pull request step does not check for changes (if: %q)", pr.If)
 	}
 }
+
+// TestPublishWorkflow: publishing runs take turns as a whole (plan, builds,
+// merge), a failing ci:plan fails its job, and one failing program or
+// platform leaves the others to be built and merged.
+func TestPublishWorkflow(t *testing.T) {
+	w := readWorkflow(t, "publish.yml")
+	if w.Concurrency.Group != "crossbin-publish" || w.Concurrency.CancelInProgress {
+		t.Errorf("workflow concurrency %+v; want group crossbin-publish without cancel-in-progress", w.Concurrency)
+	}
+	for name, job := range w.Jobs {
+		if job.Concurrency.Group != "" {
+			t.Errorf("job %s has its own concurrency group %q: on the matrix job it holds the platform jobs against each other", name, job.Concurrency.Group)
+		}
+	}
+	plan := w.findStep(t, "plan", "ci:plan")
+	if !strings.Contains(plan.Run, "ci:plan -out=\"$GITHUB_OUTPUT\"") || strings.Contains(plan.Run, "$(") {
+		t.Errorf("plan step %q: ci:plan must write $GITHUB_OUTPUT itself, so its exit code is the step's", plan.Run)
+	}
+	for _, job := range []string{"build-platform", "merge"} {
+		if !strings.Contains(w.Jobs[job].If, "!cancelled()") {
+			t.Errorf("job %s runs only when every job before it passed (if: %q); one failed program must not stop the others", job, w.Jobs[job].If)
+		}
+	}
+	w.findStep(t, "merge", "ci:merge")
+
+	// Nothing else publishes: ci.yml's pull request build pushes to the
+	// runner's own registry.
+	data, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", "ci.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"ci:plan", "ci:build", "ci:merge"} {
+		if strings.Contains(string(data), target) {
+			t.Errorf("ci.yml runs %s outside the publishing workflow's concurrency group", target)
+		}
+	}
+}
