@@ -5,9 +5,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
+	"github.com/crossbin/crossbin/internal/ci"
 	"github.com/magefile/mage/mg"
 )
 
@@ -25,17 +27,21 @@ func Ci(ctx context.Context) error {
 // CI splits `mage ci` over CI runners: plan, build per job, merge.
 type CI mg.Namespace
 
-// Plan prints the JSON job matrix (program × platform) of what must be built.
-func (CI) Plan(ctx context.Context) error {
+// Plan prints the JSON job matrix (program × platform) of what must be built, or with -out=FILE appends it to FILE as `matrix=<json>` ($GITHUB_OUTPUT); it fails naming any program it could not plan.
+func (CI) Plan(ctx context.Context, out *string) error {
 	a, err := load(ctx)
 	if err != nil {
 		return err
 	}
 	m, err := a.CIMatrix(ctx)
-	if err != nil {
+	switch {
+	case m.Include == nil:
 		return err
+	case deref(out) != "":
+		return errors.Join(err, ci.WriteOutput(*out, m))
+	default:
+		return errors.Join(err, json.NewEncoder(os.Stdout).Encode(m))
 	}
-	return json.NewEncoder(os.Stdout).Encode(m)
 }
 
 // Build runs one job of the matrix and records its digest in -out (default ./ci-records).
@@ -51,7 +57,7 @@ func (CI) Build(ctx context.Context, program, platform string, out *string) erro
 	return err
 }
 
-// Merge verifies the recorded images in -in (default ./ci-records), merges each program's digests and moves its tags.
+// Merge verifies the recorded images in -in (default ./ci-records), merges each program's digests and moves its tags, unless they moved since its jobs planned.
 func (CI) Merge(ctx context.Context, in *string) error {
 	a, err := load(ctx)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/crossbin/crossbin/internal/ci"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/registry"
 )
 
 // ciRun is what every CI step needs: the catalog, its plan and the
@@ -96,16 +97,18 @@ func (a *App) CI(ctx context.Context) (CIResult, error) {
 		res.Jobs = run.opt.Jobs
 	}
 	res.Rows = ci.Summarize(run.entries, res.Reports)
-	return res, errors.Join(err, a.stepSummary(res.Rows))
+	return res, errors.Join(ci.PlanErrors(run.entries), err, a.stepSummary(res.Rows))
 }
 
-// CIMatrix is the plan as a job matrix.
+// CIMatrix is the plan as a job matrix. When some programs could not be
+// planned, the matrix of the others comes with an error naming them; when
+// none could, Include is nil.
 func (a *App) CIMatrix(ctx context.Context) (ci.Matrix, error) {
 	run, err := a.ciPlan(ctx, "ci:plan")
 	if err != nil {
 		return ci.Matrix{}, err
 	}
-	return ci.NewMatrix(run.entries), nil
+	return ci.NewMatrix(run.entries), ci.PlanErrors(run.entries)
 }
 
 // CIBuild runs one job of the matrix and writes its record into dir.
@@ -120,6 +123,9 @@ func (a *App) CIBuild(ctx context.Context, program, plat, dir string) (pipeline.
 		return pipeline.Report{}, err
 	}
 	e := run.entries[i]
+	if e.Err != nil {
+		return pipeline.Report{}, e.Err
+	}
 	pl, err := platform.Parse(plat)
 	if err != nil {
 		return pipeline.Report{}, err
@@ -127,16 +133,24 @@ func (a *App) CIBuild(ctx context.Context, program, plat, dir string) (pipeline.
 	if !slices.Contains(e.Program.Platforms, pl) {
 		return pipeline.Report{}, fmt.Errorf("%s does not cover %s", program, pl)
 	}
+	// What the moving tag holds before this build: the merge moves the
+	// tags only if they still hold it (ci.CheckMove).
+	base, err := ci.ReadPublished(ctx, run.opt.Registry, registry.TagsOf(run.opt.Repository, e.Program).Name)
+	if err != nil {
+		return pipeline.Report{}, fmt.Errorf("%s: %w", program, err)
+	}
 	res, err := pipeline.Run(ctx, run.opt, []pipeline.Target{{Program: e.Program, Jobs: []pipeline.Job{pipeline.NewJob(e.Program, pl)}}})
 	rep := res.Reports[0]
 	if err != nil {
 		return rep, err
 	}
 	o := rep.Outcomes[0]
-	return rep, ci.WriteRecord(dir, ci.Record{Program: program, Version: e.Program.Version, Platform: pl.String(), Digest: o.Digest.String(), Inputs: e.Inputs})
+	return rep, ci.WriteRecord(dir, ci.Record{Program: program, Version: e.Program.Version, Platform: pl.String(), Digest: o.Digest.String(), Inputs: e.Inputs, Base: base.Index})
 }
 
-// CIMerge verifies the recorded images of every program and moves its tags.
+// CIMerge verifies the recorded images of every program and moves its
+// tags, unless they moved since the records' jobs planned (ci.Guard). A
+// program the plan builds without a record for each platform fails.
 func (a *App) CIMerge(ctx context.Context, dir string) (CIResult, error) {
 	if err := a.wholePrograms("ci:merge"); err != nil {
 		return CIResult{}, err
@@ -149,14 +163,9 @@ func (a *App) CIMerge(ctx context.Context, dir string) (CIResult, error) {
 	if err != nil {
 		return CIResult{}, err
 	}
-	var targets []pipeline.Target
-	for _, e := range run.entries {
-		if !slices.ContainsFunc(records, func(r ci.Record) bool { return r.Program == e.Program.Name }) {
-			continue
-		}
-		built, err := ci.Outcomes(e.Program, e.Inputs, records)
-		targets = append(targets, pipeline.Target{Program: e.Program, Built: built, Publish: true, Err: err})
-	}
+	targets := ci.MergeTargets(run.entries, records)
+	run.opt.Merger = ci.Stamp{Merger: run.opt.Merger, Now: time.Now}
+	run.opt.Steps = ci.Guard{Registry: run.opt.Registry, Repository: run.opt.Repository, Records: records}.Steps()
 	var res CIResult
 	if len(targets) > 0 {
 		var r pipeline.Result
@@ -164,7 +173,7 @@ func (a *App) CIMerge(ctx context.Context, dir string) (CIResult, error) {
 		res.Reports = r.Reports
 	}
 	res.Rows = ci.Summarize(run.entries, res.Reports)
-	return res, errors.Join(err, a.stepSummary(res.Rows))
+	return res, errors.Join(ci.PlanErrors(run.entries), err, a.stepSummary(res.Rows))
 }
 
 // stepSummary writes the run's table to the GitHub step summary, if any.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -67,7 +68,12 @@ func (a *App) Update(ctx context.Context, o UpdateOptions) ([]update.Row, error)
 }
 
 // trialBuild builds a program for every platform through the pipeline,
-// printing each build's summary table as it ends.
+// printing each build's summary table as it ends. p.Version is the bump,
+// not yet written: the build passes it as VERSION and everything else reads
+// it from p, so the Dockerfile stays as it is until the bump is kept. The
+// images are verified and pushed by digest, but no tag moves: the inputs
+// annotation a publish records is computed from the files on disk, which
+// still pin the old version.
 func (a *App) trialBuild(patches []patch.Patch) update.Verifier {
 	return func(ctx context.Context) (update.Build, error) {
 		b, err := a.Builder(ctx)
@@ -75,13 +81,20 @@ func (a *App) trialBuild(patches []patch.Patch) update.Verifier {
 			return nil, err
 		}
 		return func(ctx context.Context, p catalog.Program) error {
-			opt, err := a.Pipeline(b, patches, []catalog.Program{p})
+			opt, err := a.Pipeline(b, patches, nil)
 			if err != nil {
 				return err
 			}
-			rep, err := pipeline.Build(ctx, opt, p, nil)
+			res, err := pipeline.Run(ctx, opt, []pipeline.Target{{Program: p}})
+			rep := res.Reports[0]
+			if errors.Is(rep.Unmoved, pipeline.ErrSubset) {
+				rep.Unmoved = errTrial
+			}
 			fmt.Print(rep.Table())
 			return err
 		}, nil
 	}
 }
+
+// errTrial says why a trial build moves no tag.
+const errTrial = pipeline.Skip("trial build of a bump: images pushed by digest, tags not moved")

@@ -7,7 +7,9 @@
 //
 // The same plan drives one process (`mage ci`) or a distributed run: the
 // plan as a job matrix (ci:plan), one job per runner writing a Record
-// (ci:build), and the merge of all records (ci:merge).
+// (ci:build), and the merge of all records (ci:merge), which moves a
+// program's tags only if nobody published it since its jobs planned
+// (CheckMove). A program that cannot be planned fails alone (Entry.Err).
 package ci
 
 import (
@@ -36,49 +38,102 @@ type Entry struct {
 	Inputs  string
 	Build   bool
 	Reason  string // why it is built, or why not
+	// Err is why the program could not be planned: its inputs could not be
+	// read, or the registry did not answer for one of its tags. Such a
+	// program is neither built nor up to date; the others go on, and the
+	// run fails naming it (PlanErrors).
+	Err error
 }
 
 // Plan compares each program's inputs (set) with what its tags hold in
 // repository against, concurrently. against is usually where the run
 // publishes; a pull request's run plans against the published catalog and
-// pushes elsewhere.
+// pushes elsewhere. A program that cannot be planned gets an Err and stops
+// no other; the error is only for a cancelled context.
 func Plan(ctx context.Context, reg registry.Client, against string, set inputs.Set, progs []catalog.Program) ([]Entry, error) {
 	entries := make([]Entry, len(progs))
-	g, ctx := errgroup.WithContext(ctx)
+	g := errgroup.Group{}
 	g.SetLimit(8)
 	for i, prog := range progs {
 		g.Go(func() error {
-			in, err := set.Of(prog)
-			if err != nil {
-				return err
-			}
-			e := Entry{Program: prog, Inputs: in, Build: true, Reason: "up to date"}
-			for _, tag := range registry.TagsOf(against, prog).All() {
-				idx, err := reg.Index(ctx, tag)
-				switch {
-				case errors.Is(err, registry.ErrNotPublished):
-					e.Reason = "not published: " + tag
-				case err != nil:
-					return fmt.Errorf("read %s: %w (is the registry reachable?)", tag, err)
-				case idx.Annotations[inputs.Annotation] != in:
-					e.Reason = "inputs changed since " + tag + " was published"
-				default:
-					continue
-				}
-				break
-			}
-			e.Build = e.Reason != "up to date"
-			entries[i] = e
+			entries[i] = plan(ctx, reg, against, set, prog)
 			return nil
 		})
 	}
-	return entries, g.Wait()
+	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	return entries, nil
+}
+
+// plan compares one program's inputs with both of its tags.
+func plan(ctx context.Context, reg registry.Client, against string, set inputs.Set, prog catalog.Program) Entry {
+	e := Entry{Program: prog}
+	in, err := set.Of(prog)
+	if err != nil {
+		e.Err = fmt.Errorf("plan %s: %w", prog.Name, err)
+		return e
+	}
+	e.Inputs = in
+	for _, tag := range registry.TagsOf(against, prog).All() {
+		p, err := ReadPublished(ctx, reg, tag)
+		switch {
+		case err != nil:
+			e.Err = fmt.Errorf("plan %s: %w", prog.Name, err)
+			return e
+		case p.Index == "":
+			e.Reason = "not published: " + tag
+		case p.Inputs != in:
+			e.Reason = "inputs changed since " + tag + " was published"
+		default:
+			continue
+		}
+		e.Build = true
+		return e
+	}
+	e.Reason = "up to date"
+	return e
+}
+
+// Published is what a tag pointed at when it was read: the index digest
+// and the index's inputs annotation; zero when the tag did not exist.
+type Published struct {
+	Index  string
+	Inputs string
+}
+
+// ReadPublished reads what tag points at; a missing tag is the zero
+// Published, any other failure an error naming the tag.
+func ReadPublished(ctx context.Context, reg registry.Client, tag string) (Published, error) {
+	idx, err := reg.Index(ctx, tag)
+	switch {
+	case errors.Is(err, registry.ErrNotPublished):
+		return Published{}, nil
+	case err != nil:
+		return Published{}, fmt.Errorf("read %s: %w (is the registry reachable?)", tag, err)
+	}
+	return Published{Index: idx.Digest.String(), Inputs: idx.Annotations[inputs.Annotation]}, nil
+}
+
+// PlanErrors joins the errors of the programs that could not be planned.
+func PlanErrors(entries []Entry) error {
+	var errs []error
+	for _, e := range entries {
+		if e.Err != nil {
+			errs = append(errs, e.Err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // InputsMap maps the planned programs to their inputs, for pipeline.Options.
 func InputsMap(entries []Entry) map[string]string {
 	m := map[string]string{}
 	for _, e := range entries {
+		if e.Err != nil {
+			continue
+		}
 		m[e.Program.Name] = e.Inputs
 	}
 	return m
@@ -96,7 +151,8 @@ type MatrixJob struct {
 	Platform string `json:"platform"`
 }
 
-// NewMatrix lists the jobs of the programs the plan builds.
+// NewMatrix lists the jobs of the programs the plan builds; a program that
+// could not be planned is not in it (see PlanErrors).
 func NewMatrix(entries []Entry) Matrix {
 	m := Matrix{Include: []MatrixJob{}}
 	for _, e := range entries {
@@ -110,6 +166,28 @@ func NewMatrix(entries []Entry) Matrix {
 	return m
 }
 
+// WriteOutput appends the matrix to file as the step output line
+// `matrix=<json>` (file is GitHub's $GITHUB_OUTPUT), so the workflow step
+// is one command whose exit code counts.
+func WriteOutput(file string, m Matrix) error {
+	data, err := json.Marshal(m) // one line: GitHub's name=value form
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("write the matrix to %s: %w", file, err)
+	}
+	_, err = fmt.Fprintf(f, "matrix=%s\n", data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write the matrix to %s: %w", file, err)
+	}
+	return nil
+}
+
 // Record is what one distributed job leaves for the merge.
 type Record struct {
 	Program  string `json:"program"`
@@ -117,6 +195,11 @@ type Record struct {
 	Platform string `json:"platform"`
 	Digest   string `json:"digest"`
 	Inputs   string `json:"inputs"`
+	// Base is the index the program's moving tag (<name>) pointed at in
+	// the repository published to when the job planned, empty when it did
+	// not exist: the merge moves the tags only if they still point there
+	// (see CheckMove).
+	Base string `json:"base,omitempty"`
 }
 
 // RecordFile is the record's file name in the records directory.

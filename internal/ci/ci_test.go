@@ -69,11 +69,15 @@ func TestSummary(t *testing.T) {
 	shfmt := program(t, "shfmt")
 	dlv := program(t, "dlv")
 	helm := program(t, "helm")
-	shfmt.Version, dlv.Version, helm.Version = "v3.14.1", "v1.6.1", "v3.6.2" // stable across updates
+	gh := program(t, "gh")
+	shfmt.Version, dlv.Version, helm.Version, gh.Version = "v3.14.1", "v1.6.1", "v3.6.2", "v2.100.0" // stable across updates
 	entries := []Entry{
 		{Program: shfmt, Inputs: "sha256:0123456789abcdef0123", Build: false},
 		{Program: dlv, Inputs: "sha256:ff", Build: true, Reason: "inputs changed"},
 		{Program: helm, Inputs: "sha256:ee", Build: true, Reason: "not published: r:helm-v3.6.2"},
+		// The registry failed for one of gh's tags while planning: not
+		// built, and not up to date either.
+		{Program: gh, Inputs: "sha256:dd", Err: errors.New("plan gh: read r:gh: GET https://r/v2/crossbin/manifests/gh: unexpected status code 500 Internal Server Error: boom (is the registry reachable?)")},
 	}
 	reports := []pipeline.Report{{
 		Program: dlv, Duration: 9 * time.Minute, Err: errors.New("dlv v1.6.1: 1 platform(s) failed\nmore"),

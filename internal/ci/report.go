@@ -35,6 +35,8 @@ func Summarize(entries []Entry, reports []pipeline.Report) []Row {
 		row := Row{Program: e.Program.Name, Version: e.Program.Version}
 		rep, ran := byName[e.Program.Name]
 		switch {
+		case e.Err != nil: // not planned, so not built
+			row.Result, row.Failed, row.Note = "FAILED", len(e.Program.Platforms), lines.First(e.Err.Error())
 		case !ran:
 			row.Result, row.Skipped, row.Note = "up to date", len(e.Program.Platforms), "inputs "+short(e.Inputs)
 		default:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +18,9 @@ type fakeVerifier struct {
 	fail    map[string]error
 	readied int
 	built   []catalog.Program
+	// onDisk is the version each program's Dockerfile pinned while it was
+	// built.
+	onDisk map[string]string
 }
 
 func (f *fakeVerifier) verify(context.Context) (Build, error) {
@@ -28,6 +30,12 @@ func (f *fakeVerifier) verify(context.Context) (Build, error) {
 	}
 	return func(_ context.Context, p catalog.Program) error {
 		f.built = append(f.built, p)
+		if reloaded, err := catalog.LoadProgram(p.Dir); err == nil {
+			if f.onDisk == nil {
+				f.onDisk = map[string]string{}
+			}
+			f.onDisk[p.Name] = reloaded.Version
+		}
 		return f.fail[p.Name]
 	}, nil
 }
@@ -46,15 +54,46 @@ func bump(p catalog.Program, version string) Row {
 	return Row{Program: p, Old: p.Version, New: version, Notes: []string{"from check"}}
 }
 
-func TestApplyKeepsWhatBuildsAndRevertsTheRest(t *testing.T) {
+// dockerfiles reads the programs' Dockerfiles by name.
+func dockerfiles(t *testing.T, progs ...catalog.Program) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, p := range progs {
+		data, err := os.ReadFile(p.Dockerfile())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[p.Name] = string(data)
+	}
+	return out
+}
+
+// TestApplyVerifiesBeforeWriting: each bump is built at its new version
+// while its Dockerfile still pins the old one; only the bumps that built
+// are written, and a failing one stops no other.
+func TestApplyVerifiesBeforeWriting(t *testing.T) {
 	helm, shfmt := copyProgram(t, "helm"), copyProgram(t, "shfmt")
+	before := dockerfiles(t, helm)
 	f := &fakeVerifier{fail: map[string]error{"helm": errors.New("exit status 1")}}
 	rows := Apply(context.Background(), []Row{bump(helm, "v9.8.7"), bump(shfmt, "v9.8.8")}, f.verify)
 
-	if got := pinned(t, helm); got != helm.Version {
-		t.Errorf("helm pinned %s after a failed build; want %s (reverted)", got, helm.Version)
+	// The trial builds see the programs as bumped, one build each, with
+	// their Dockerfiles not yet written.
+	var versions []string
+	for _, p := range f.built {
+		versions = append(versions, p.Name+"@"+p.Version)
 	}
-	want := "helm v9.8.7 does not build, the bump is reverted: exit status 1"
+	if !slices.Equal(versions, []string{"helm@v9.8.7", "shfmt@v9.8.8"}) || f.readied != 1 {
+		t.Errorf("built %v after readying %d times; want helm@v9.8.7, shfmt@v9.8.8 after once", versions, f.readied)
+	}
+	if f.onDisk["helm"] != helm.Version || f.onDisk["shfmt"] != shfmt.Version {
+		t.Errorf("the Dockerfiles pinned %v during the builds; want the old versions (verify before writing)", f.onDisk)
+	}
+
+	if after := dockerfiles(t, helm); after["helm"] != before["helm"] {
+		t.Error("helm's Dockerfile was written although its build failed")
+	}
+	want := "helm v9.8.7 does not build, the bump is not written: exit status 1"
 	if rows[0].Err == nil || rows[0].Err.Error() != want {
 		t.Errorf("helm error %v; want %q", rows[0].Err, want)
 	}
@@ -68,24 +107,17 @@ func TestApplyKeepsWhatBuildsAndRevertsTheRest(t *testing.T) {
 	if rows[1].Err != nil || !slices.Equal(rows[1].Notes, []string{"from check", "verified by a build"}) {
 		t.Errorf("shfmt row %+v; want no error and the note", rows[1])
 	}
-
-	// The trial builds see the programs as bumped, one build each.
-	var versions []string
-	for _, p := range f.built {
-		versions = append(versions, p.Name+"@"+p.Version)
-	}
-	if !slices.Equal(versions, []string{"helm@v9.8.7", "shfmt@v9.8.8"}) || f.readied != 1 {
-		t.Errorf("built %v after readying %d times; want helm@v9.8.7, shfmt@v9.8.8 after once", versions, f.readied)
-	}
 }
 
-func TestApplyRevertsAllWhenNoBuildCanRun(t *testing.T) {
+func TestApplyWritesNothingWhenNoBuildCanRun(t *testing.T) {
 	helm, shfmt := copyProgram(t, "helm"), copyProgram(t, "shfmt")
+	before := dockerfiles(t, helm, shfmt)
 	f := &fakeVerifier{setup: errors.New("start buildkitd: no space left on device")}
 	rows := Apply(context.Background(), []Row{bump(helm, "v9.8.7"), bump(shfmt, "v9.8.8")}, f.verify)
+	after := dockerfiles(t, helm, shfmt)
 	for i, p := range []catalog.Program{helm, shfmt} {
-		if got := pinned(t, p); got != p.Version {
-			t.Errorf("%s pinned %s; want %s (reverted)", p.Name, got, p.Version)
+		if after[p.Name] != before[p.Name] {
+			t.Errorf("%s's Dockerfile was written without a build", p.Name)
 		}
 		want := p.Name + ": cannot verify the bump: start buildkitd: no space left on device"
 		if rows[i].Err == nil || rows[i].Err.Error() != want {
@@ -143,47 +175,35 @@ func TestApplyWithoutVerifierWritesTheBumps(t *testing.T) {
 	}
 }
 
-func TestApplyReportsAFailedWriteAndRevert(t *testing.T) {
-	helm, shfmt := copyProgram(t, "helm"), copyProgram(t, "shfmt")
+func TestApplyReportsAFailedWrite(t *testing.T) {
+	helm, shfmt, dlv := copyProgram(t, "helm"), copyProgram(t, "shfmt"), copyProgram(t, "dlv")
 	os.Remove(helm.Dockerfile())
-	// shfmt's build removes its Dockerfile, so the revert cannot write it.
-	f := &fakeVerifier{fail: map[string]error{"shfmt": errors.New("exit status 2")}}
+	// shfmt's build removes its Dockerfile, so the bump cannot be written.
+	f := &fakeVerifier{}
 	build := func(ctx context.Context) (Build, error) {
 		b, err := f.verify(ctx)
 		return func(ctx context.Context, p catalog.Program) error {
-			os.Remove(p.Dockerfile())
+			if p.Name == "shfmt" {
+				os.Remove(p.Dockerfile())
+			}
 			return b(ctx, p)
 		}, err
 	}
-	rows := Apply(context.Background(), []Row{bump(helm, "v9.8.7"), bump(shfmt, "v9.8.8")}, build)
-	if rows[0].Err == nil || !errors.Is(rows[0].Err, os.ErrNotExist) {
-		t.Errorf("helm error %v; want the failed write", rows[0].Err)
+	rows := Apply(context.Background(), []Row{bump(helm, "v9.8.7"), bump(shfmt, "v9.8.8"), bump(dlv, "v9.8.9")}, build)
+	if err := rows[0].Err; err == nil || !errors.Is(err, os.ErrNotExist) || !strings.HasPrefix(err.Error(), "helm: cannot pin v9.8.7: ") {
+		t.Errorf("helm error %v; want the Dockerfile that cannot take the bump", err)
 	}
-	if len(f.built) != 1 || f.built[0].Name != "shfmt" {
-		t.Errorf("built %v; want only shfmt (helm was never written)", f.built)
+	var built []string
+	for _, p := range f.built {
+		built = append(built, p.Name)
 	}
-	err := rows[1].Err
-	if err == nil || !strings.HasPrefix(err.Error(), "shfmt v9.8.8 does not build, the bump is reverted: exit status 2\nrevert shfmt to "+shfmt.Version+": ") {
-		t.Errorf("shfmt error %v; want the failed build and the failed revert", err)
+	if !slices.Equal(built, []string{"shfmt", "dlv"}) {
+		t.Errorf("built %v; want shfmt and dlv (helm's Dockerfile cannot take the bump, so no build is spent on it)", built)
 	}
-}
-
-func TestApplyRevertsAProgramThatNoLongerLoads(t *testing.T) {
-	shfmt := copyProgram(t, "shfmt")
-	f := &fakeVerifier{}
-	build := func(ctx context.Context) (Build, error) {
-		os.WriteFile(filepath.Join(shfmt.Dir, catalog.SpecFile), []byte("nonsense: true\n"), 0o644)
-		return f.verify(ctx)
+	if err := rows[1].Err; err == nil || !errors.Is(err, os.ErrNotExist) || !strings.HasPrefix(err.Error(), "shfmt: cannot pin v9.8.8: ") || slices.Contains(rows[1].Notes, "verified by a build") {
+		t.Errorf("shfmt row %+v; want the failed write", rows[1])
 	}
-	rows := Apply(context.Background(), []Row{bump(shfmt, "v9.8.8")}, build)
-	if rows[0].Err == nil || !strings.Contains(rows[0].Err.Error(), catalog.SpecFile) {
-		t.Errorf("error %v; want the load failure", rows[0].Err)
-	}
-	if len(f.built) != 0 {
-		t.Errorf("built %v", f.built)
-	}
-	df, _ := os.ReadFile(shfmt.Dockerfile())
-	if !strings.Contains(string(df), "ARG VERSION="+shfmt.Version+"\n") {
-		t.Error("the bump stayed although the program no longer loads")
+	if got := pinned(t, dlv); got != "v9.8.9" || rows[2].Err != nil {
+		t.Errorf("dlv pinned %s, error %v; want v9.8.9 written", got, rows[2].Err)
 	}
 }

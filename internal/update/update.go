@@ -1,9 +1,10 @@
 // Package update bumps the catalog's pinned versions: for each program it
 // asks the program's release source for its releases, picks the newest one
 // its policy allows (upstream.Choose) and rewrites the one `ARG VERSION=`
-// line of its Dockerfile, leaving every other byte as it was. Apply keeps a
-// bump only if the program still builds with it, when given a trial build:
-// a bump that fails, or cannot be tried, is written back to the old version.
+// line of its Dockerfile, leaving every other byte as it was. Given a trial
+// build, Apply builds each bump before writing it (the build takes the new
+// version as a build argument, so the Dockerfile is untouched until then)
+// and writes only the bumps that built.
 package update
 
 import (
@@ -96,19 +97,28 @@ func check(ctx context.Context, opt Options, p catalog.Program) Row {
 // Write pins version in the program's Dockerfile: only the value of its
 // `ARG VERSION=` changes; the file is replaced atomically.
 func Write(p catalog.Program, version string) error {
-	data, err := os.ReadFile(p.Dockerfile())
+	out, err := pin(p, version)
 	if err != nil {
 		return err
 	}
+	return atomicfile.Write(p.Dockerfile(), out)
+}
+
+// pin is the program's Dockerfile as it reads now with version pinned.
+func pin(p catalog.Program, version string) ([]byte, error) {
+	data, err := os.ReadFile(p.Dockerfile())
+	if err != nil {
+		return nil, err
+	}
 	f, err := dockerfile.Parse(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p.Dockerfile(), err)
+		return nil, fmt.Errorf("%s: %w", p.Dockerfile(), err)
 	}
 	out, err := f.SetArg("VERSION", version)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p.Dockerfile(), err)
+		return nil, fmt.Errorf("%s: %w", p.Dockerfile(), err)
 	}
-	return atomicfile.Write(p.Dockerfile(), out)
+	return out, nil
 }
 
 // Errors joins the rows' errors.

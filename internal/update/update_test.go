@@ -72,6 +72,17 @@ func TestCheckGitHub(t *testing.T) {
 	if rows[0].Err != nil || rows[0].New != "v3.15.0" {
 		t.Fatalf("%+v", rows[0])
 	}
+	// A release tagged v3.16 (not vMAJOR.MINOR.PATCH) is never a bump.
+	rows = Check(context.Background(), Options{Proxy: fakeFinder{}, GitHub: fakeFinder{"mvdan/sh": {Versions: []string{"v3.15.0", "v3.16"}}}}, []catalog.Program{shfmt})
+	if rows[0].Err != nil || rows[0].New != "v3.15.0" || !strings.Contains(strings.Join(rows[0].Notes, "; "), "not canonical (vMAJOR.MINOR.PATCH), skipped: v3.16") {
+		t.Fatalf("non-canonical release: %+v", rows[0])
+	}
+	// A pin that is not canonical is an error naming it.
+	shfmt.Version = "v3.14"
+	rows = Check(context.Background(), Options{Proxy: fakeFinder{}, GitHub: fakeFinder{"mvdan/sh": {Versions: []string{"v3.15.0"}}}}, []catalog.Program{shfmt})
+	if rows[0].Err == nil || rows[0].Bumped() || !strings.Contains(rows[0].Err.Error(), `shfmt: current version "v3.14" is not canonical`) {
+		t.Fatalf("non-canonical pin: %+v", rows[0])
+	}
 }
 
 // TestWrite rewrites the real Dockerfiles: only the VERSION line changes.

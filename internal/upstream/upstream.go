@@ -4,7 +4,10 @@
 // A Finder lists releases; there is one per kind of source: the Go module
 // proxy protocol (Proxy) for programs whose releases are module versions,
 // and GitHub releases (GitHub) for the rest. Choose is the policy, a pure
-// function: semantic versions only, prereleases skipped unless asked,
+// function: canonical semantic versions only (vMAJOR.MINOR.PATCH, as the
+// go tool writes them; a GitHub tag like v1.4 is skipped with a note, since
+// the go tool would read `@v1.4` as a query for the newest v1.4.x, not as
+// one release), prereleases skipped unless asked,
 // retracted versions skipped, an optional hashicorp/go-version constraint,
 // and a new major version (a /vN+1 module path) reported, never applied.
 package upstream
@@ -60,6 +63,9 @@ func Choose(current string, rel Releases, pol Policy) (Choice, error) {
 	if !semver.IsValid(current) {
 		return Choice{}, fmt.Errorf("current version %q is not a semantic version", current)
 	}
+	if !canonical(current) {
+		return Choice{}, fmt.Errorf("current version %q is not canonical (vMAJOR.MINOR.PATCH): the go tool reads it as a query, not one release; pin the full version in the Dockerfile's ARG VERSION", current)
+	}
 	var constraint goversion.Constraints
 	if pol.Constraint != "" {
 		c, err := goversion.NewConstraint(pol.Constraint)
@@ -69,7 +75,7 @@ func Choose(current string, rel Releases, pol Policy) (Choice, error) {
 		constraint = c
 	}
 	ch := Choice{Version: current}
-	var skippedPre, skippedRetracted, skippedConstraint []string
+	var skippedPre, skippedRetracted, skippedConstraint, skippedNonCanonical []string
 	versions := slices.Clone(rel.Versions)
 	semver.Sort(versions)
 	for _, v := range versions {
@@ -83,6 +89,8 @@ func Choose(current string, rel Releases, pol Policy) (Choice, error) {
 			continue // majors of a /vN path never change in place
 		}
 		switch {
+		case !canonical(v):
+			skippedNonCanonical = append(skippedNonCanonical, v)
 		case rel.Retracted != nil && rel.Retracted(v):
 			skippedRetracted = append(skippedRetracted, v)
 		case semver.Prerelease(v) != "" && !pol.Prereleases:
@@ -108,6 +116,9 @@ func Choose(current string, rel Releases, pol Policy) (Choice, error) {
 	if vs := newer(skippedRetracted); len(vs) > 0 {
 		ch.Notes = append(ch.Notes, "retracted skipped: "+strings.Join(vs, ", "))
 	}
+	if vs := newer(skippedNonCanonical); len(vs) > 0 {
+		ch.Notes = append(ch.Notes, "not canonical (vMAJOR.MINOR.PATCH), skipped: "+strings.Join(vs, ", "))
+	}
 	if vs := newer(skippedConstraint); len(vs) > 0 {
 		ch.Notes = append(ch.Notes, fmt.Sprintf("%s not allowed by %q", vs[len(vs)-1], pol.Constraint))
 	}
@@ -115,6 +126,14 @@ func Choose(current string, rel Releases, pol Policy) (Choice, error) {
 		ch.Notes = append(ch.Notes, "new major available: "+rel.NextMajor+" (needs a new module path; not applied)")
 	}
 	return ch, nil
+}
+
+// canonical reports whether v is written the one way semver.Canonical
+// writes it (v1.4.0, not v1.4 or v1.4.0+build); a module's +incompatible
+// suffix is kept by the go tool and allowed.
+func canonical(v string) bool {
+	core := strings.TrimSuffix(v, "+incompatible")
+	return semver.Canonical(core) == core
 }
 
 // allowed checks v against c. go-version never lets a prerelease satisfy a

@@ -170,7 +170,7 @@ func TestProxyErrorsAndFallbacks(t *testing.T) {
 }
 
 func TestChoose(t *testing.T) {
-	rel := Releases{Versions: []string{"v1.5.0", "v1.6.0", "v1.6.1", "v1.7.0-beta.1", "v2.0.0+incompatible", "v1.9.0", "garbage"}}
+	rel := Releases{Versions: []string{"v1.5.0", "v1.6.0", "v1.6.1", "v1.7.0-beta.1", "v2.0.0+incompatible", "v1.9.0", "garbage", "v1.10", "v1.11.0+build.1", "v1.8"}}
 	for _, tc := range []struct {
 		name, current string
 		pol           Policy
@@ -185,6 +185,7 @@ func TestChoose(t *testing.T) {
 		{"incompatible ignored", "v1.9.0", Policy{}, "v1.9.0", ""},
 		{"incompatible line", "v2.0.0+incompatible", Policy{}, "v2.0.0+incompatible", ""},
 		{"already newest", "v1.9.0", Policy{}, "v1.9.0", ""},
+		{"not canonical skipped", "v1.5.0", Policy{}, "v1.9.0", "not canonical (vMAJOR.MINOR.PATCH), skipped: v1.10, v1.11.0+build.1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ch, err := Choose(tc.current, rel, tc.pol)
@@ -201,6 +202,15 @@ func TestChoose(t *testing.T) {
 	}
 	if _, err := Choose("1.0", rel, Policy{}); err == nil {
 		t.Error("bad current version accepted")
+	}
+	if _, err := Choose("v1.4", rel, Policy{}); err == nil || !strings.Contains(err.Error(), `current version "v1.4" is not canonical (vMAJOR.MINOR.PATCH)`) {
+		t.Errorf("non-canonical pin: %v", err)
+	}
+	// Pseudo-versions and +incompatible versions are canonical.
+	for _, v := range []string{"v0.0.0-20210608161538-9736a4bde949", "v29.9.1+incompatible"} {
+		if _, err := Choose(v, rel, Policy{}); err != nil {
+			t.Errorf("%s: %v", v, err)
+		}
 	}
 }
 
