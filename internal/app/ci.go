@@ -164,7 +164,7 @@ func (a *App) CIMerge(ctx context.Context, dir string) (CIResult, error) {
 		return CIResult{}, err
 	}
 	targets := ci.MergeTargets(run.entries, records)
-	run.opt.Merger = ci.Stamp{Merger: run.opt.Merger, Now: time.Now}
+	run.opt.Annotations = ci.Stamp(time.Now())
 	run.opt.Steps = ci.Guard{Registry: run.opt.Registry, Repository: run.opt.Repository, Records: records}.Steps()
 	var res CIResult
 	if len(targets) > 0 {

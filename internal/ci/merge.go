@@ -4,12 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/registry"
 )
@@ -135,23 +133,13 @@ func (g Guard) Steps() []pipeline.Step {
 	return slices.Insert(steps, i, pipeline.Step(g))
 }
 
-// Stamp is the Merger of ci:merge: it records the time of each publish as
-// the index annotation org.opencontainers.image.created, so no two
-// publishes give the same index digest and the Guard tells any publish
-// since a run planned from the index it saw.
-type Stamp struct {
-	pipeline.Merger
-	Now func() time.Time
-}
-
 // CreatedAnnotation is the index annotation Stamp sets.
 const CreatedAnnotation = "org.opencontainers.image.created"
 
-func (s Stamp) Merge(ctx context.Context, req buildx.MergeRequest) error {
-	req.Annotations = maps.Clone(req.Annotations)
-	if req.Annotations == nil {
-		req.Annotations = map[string]string{}
-	}
-	req.Annotations[CreatedAnnotation] = s.Now().UTC().Format(time.RFC3339Nano)
-	return s.Merger.Merge(ctx, req)
+// Stamp is the annotation ci:merge puts on every index it publishes (see
+// pipeline.Options.Annotations): the time of the publish, so no two
+// publishes give the same index digest and the Guard tells any publish
+// since a run planned from the index it saw.
+func Stamp(now time.Time) map[string]string {
+	return map[string]string{CreatedAnnotation: now.UTC().Format(time.RFC3339Nano)}
 }

@@ -81,6 +81,9 @@ type Options struct {
 	// its published index (inputs.Annotation) so `mage ci` can tell what
 	// changed.
 	Inputs map[string]string
+	// Annotations are set on every index published, beside the title,
+	// version and inputs annotations.
+	Annotations map[string]string
 	// Steps run in order; nil means Steps().
 	Steps []Step
 }

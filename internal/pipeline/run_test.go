@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -447,5 +448,22 @@ func TestRunCancelledMidMerge(t *testing.T) {
 				t.Errorf("err %v; tags %v %v: want no tag and a cancelled run", err, version, moving)
 			}
 		})
+	}
+}
+
+// TestRunAnnotations: Options.Annotations land on the published index
+// beside the title, version and inputs.
+func TestRunAnnotations(t *testing.T) {
+	f := &fakes{repo: registrytest.Serve(t)}
+	opt := Options{Builder: f, Sources: f, Checker: f, Repository: f.repo, Jobs: 1, Inputs: map[string]string{"good": "sha256:in"},
+		Annotations: map[string]string{"org.opencontainers.image.created": "2026-01-02T03:04:05Z"}}
+	if _, err := Run(context.Background(), opt, []Target{{Program: fakeProgram(t, "good", "linux/amd64"), Publish: true}}); err != nil {
+		t.Fatal(err)
+	}
+	got := published(t, f.repo+":good").Annotations
+	want := map[string]string{"org.opencontainers.image.created": "2026-01-02T03:04:05Z", "org.opencontainers.image.title": "good",
+		"org.opencontainers.image.version": "v1.0.0", inputs.Annotation: "sha256:in"}
+	if !maps.Equal(got, want) {
+		t.Errorf("annotations %v; want %v", got, want)
 	}
 }

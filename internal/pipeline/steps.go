@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -277,10 +278,12 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 	for _, o := range rep.Outcomes {
 		digests = append(digests, o.Digest)
 	}
-	annotations := map[string]string{
-		"org.opencontainers.image.title":   prog.Name,
-		"org.opencontainers.image.version": prog.Version,
+	annotations := maps.Clone(c.Annotations)
+	if annotations == nil {
+		annotations = map[string]string{}
 	}
+	annotations["org.opencontainers.image.title"] = prog.Name
+	annotations["org.opencontainers.image.version"] = prog.Version
 	if in := c.Inputs[prog.Name]; in != "" {
 		annotations[inputs.Annotation] = in
 	}
