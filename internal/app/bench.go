@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crossbin/crossbin/internal/bench"
+	"github.com/crossbin/crossbin/internal/ci"
 )
 
 // BenchCI times `mage ci` with nothing to do (in process, runs times) or,
@@ -25,6 +26,9 @@ func (a *App) BenchCI(ctx context.Context, runs int, full bool) error {
 	for i := range runs {
 		start := time.Now()
 		run, err := a.ciPlan(ctx, "bench:ci")
+		if err == nil {
+			err = ci.PlanErrors(run.entries) // a timing of a plan that failed would mislead
+		}
 		if err != nil {
 			return err
 		}
