@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/magefile/mage/mg"
+
+	"github.com/crossbin/crossbin/internal/app"
 )
 
 // Bench measures crossbin against the bare go tool.
@@ -14,23 +16,19 @@ type Bench mg.Namespace
 
 // Build times shfmt for all platforms through crossbin and through a bare `go install` loop on warm caches, and prints the ratio.
 func (Bench) Build(ctx context.Context) error {
-	a, err := load(ctx)
-	if err != nil {
-		return err
-	}
-	r, err := a.BenchBuild(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Print(r)
-	return nil
+	return run(ctx, func(ctx context.Context, a *app.App) error {
+		r, err := a.BenchBuild(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Print(r)
+		return nil
+	})
 }
 
 // Ci times planning a `mage ci` run over the published catalog (a no-op run); -full instead builds the whole catalog cold (builder cache pruned, fresh repository) and reports per-program results, total time and peak memory.
 func (Bench) Ci(ctx context.Context, full *bool) error {
-	a, err := load(ctx)
-	if err != nil {
-		return err
-	}
-	return a.BenchCI(ctx, 9, derefBool(full))
+	return run(ctx, func(ctx context.Context, a *app.App) error {
+		return a.BenchCI(ctx, 9, derefBool(full))
+	})
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/magefile/mage/mg"
+
+	"github.com/crossbin/crossbin/internal/app"
 )
 
 // Build builds programs of the catalog.
@@ -14,39 +16,33 @@ type Build mg.Namespace
 
 // Program builds one program for every platform, verifies it and publishes <name> and <name>-<version>; -platforms=a,b builds a subset without moving tags.
 func (Build) Program(ctx context.Context, name string, platforms *string) error {
-	a, err := load(ctx)
-	if err != nil {
+	return run(ctx, func(ctx context.Context, a *app.App) error {
+		rep, err := a.BuildProgram(ctx, name, deref(platforms))
+		if len(rep.Outcomes) > 0 || rep.Err != nil {
+			fmt.Print(rep.Table())
+		}
 		return err
-	}
-	rep, err := a.BuildProgram(ctx, name, deref(platforms))
-	if len(rep.Outcomes) > 0 || rep.Err != nil {
-		fmt.Print(rep.Table())
-	}
-	return err
+	})
 }
 
 // All builds, verifies and publishes the whole catalog through one job pool (CROSSBIN_JOBS at once).
 func (Build) All(ctx context.Context) error {
-	a, err := load(ctx)
-	if err != nil {
+	return run(ctx, func(ctx context.Context, a *app.App) error {
+		reps, err := a.BuildAll(ctx)
+		for _, r := range reps {
+			fmt.Print(r.Table())
+		}
 		return err
-	}
-	reps, err := a.BuildAll(ctx)
-	for _, r := range reps {
-		fmt.Print(r.Table())
-	}
-	return err
+	})
 }
 
 // Verify checks a published program: ELF header and a run of every platform's binary.
 func Verify(ctx context.Context, name string) error {
-	a, err := load(ctx)
-	if err != nil {
+	return run(ctx, func(ctx context.Context, a *app.App) error {
+		v, err := a.Verify(ctx, name)
+		fmt.Print(v)
 		return err
-	}
-	v, err := a.Verify(ctx, name)
-	fmt.Print(v)
-	return err
+	})
 }
 
 func deref(s *string) string {

@@ -10,5 +10,14 @@ import (
 	"github.com/crossbin/crossbin/internal/app"
 )
 
-// load reads the configuration once per target.
-func load(ctx context.Context) (*app.App, error) { return app.New(ctx) }
+// run reads the configuration once per target and runs it with a context
+// that SIGINT and SIGTERM cancel: children stop, no tag moves, and the exit
+// status says the run was interrupted (130, 143).
+func run(ctx context.Context, target func(context.Context, *app.App) error) error {
+	ctx, done := app.Signals(ctx)
+	a, err := app.New(ctx)
+	if err != nil {
+		return done(err)
+	}
+	return done(target(ctx, a))
+}

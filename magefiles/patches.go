@@ -5,18 +5,18 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/crossbin/crossbin/internal/app"
 )
 
 // Patches lists every patch in patches/, the program and platforms it is for, and whether it still applies to the pinned version.
 func Patches(ctx context.Context) error {
-	a, err := load(ctx)
-	if err != nil {
-		return err
-	}
-	table, err := a.PatchOverview()
-	if err != nil {
-		return err
-	}
-	fmt.Print(table)
-	return nil
+	return run(ctx, func(ctx context.Context, a *app.App) error {
+		table, err := a.PatchOverview()
+		if err != nil {
+			return err
+		}
+		fmt.Print(table)
+		return nil
+	})
 }
