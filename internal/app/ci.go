@@ -145,7 +145,11 @@ func (a *App) CIBuild(ctx context.Context, program, plat, dir string) (pipeline.
 		return rep, err
 	}
 	o := rep.Outcomes[0]
-	return rep, ci.WriteRecord(dir, ci.Record{Program: program, Version: e.Program.Version, Platform: pl.String(), Digest: o.Digest.String(), Inputs: e.Inputs, Base: base.Index})
+	r := ci.Record{Program: program, Version: e.Program.Version, Platform: pl.String(), Digest: o.Digest.String(), Inputs: e.Inputs, Base: base.Index}
+	for _, a := range o.Attestations {
+		r.Attestations = append(r.Attestations, a.String())
+	}
+	return rep, ci.WriteRecord(dir, r)
 }
 
 // CIMerge verifies the recorded images of every program and moves its

@@ -29,13 +29,17 @@ type BuildRequest struct {
 	SourceDateEpoch int64
 	// Progress is buildx's --progress mode ("plain", "quiet", ...).
 	Progress string
+	// Provenance is BuildKit's provenance attestation setting, e.g.
+	// "mode=max"; empty turns it off. The image is then pushed as an index
+	// of the image and its attestation manifest.
+	Provenance string
 	// Label names the request in logs and prefixed output (not in argv).
 	Label string
 }
 
 // BuildArgv is the buildx command line (after the client's prefix) for r.
-// Provenance and SBOM attestations are off: they would add unknown/unknown
-// entries to the merged index.
+// BuildKit's own SBOM stays off: it needs a scanner image, and crossbin
+// writes the SBOM from the binary's Go build info itself.
 func BuildArgv(r BuildRequest) []string {
 	argv := []string{"build", "--platform", r.Platform.String()}
 	if r.Progress != "" {
@@ -57,7 +61,11 @@ func BuildArgv(r BuildRequest) []string {
 	for _, k := range slices.Sorted(maps.Keys(r.Contexts)) {
 		argv = append(argv, "--build-context", k+"="+r.Contexts[k])
 	}
-	argv = append(argv, "--provenance=false", "--sbom=false")
+	provenance := "false"
+	if r.Provenance != "" {
+		provenance = r.Provenance
+	}
+	argv = append(argv, "--provenance="+provenance, "--sbom=false")
 	if r.Repository != "" {
 		out := []string{"type=image", "name=" + r.Repository, "push-by-digest=true", "name-canonical=true", "push=true"}
 		if r.SourceDateEpoch != 0 {

@@ -194,7 +194,10 @@ type Record struct {
 	Version  string `json:"version"`
 	Platform string `json:"platform"`
 	Digest   string `json:"digest"`
-	Inputs   string `json:"inputs"`
+	// Attestations are the attestation manifests describing the image
+	// (provenance, SBOM), published beside it.
+	Attestations []string `json:"attestations,omitempty"`
+	Inputs       string   `json:"inputs"`
 	// Base is the index the program's moving tag (<name>) pointed at in
 	// the repository published to when the job planned, empty when it did
 	// not exist: the merge moves the tags only if they still point there
@@ -290,5 +293,12 @@ func outcome(prog catalog.Program, pl platform.Platform, r Record) (pipeline.Out
 		return o, fmt.Errorf("%s %s: %w", prog.Name, pl, err)
 	}
 	o.Digest = h
+	for _, a := range r.Attestations {
+		ah, err := v1.NewHash(a)
+		if err != nil {
+			return o, fmt.Errorf("%s %s: attestation: %w", prog.Name, pl, err)
+		}
+		o.Attestations = append(o.Attestations, ah)
+	}
 	return o, nil
 }

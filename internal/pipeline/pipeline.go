@@ -109,8 +109,11 @@ type Target struct {
 // Outcome is what happened to one job.
 type Outcome struct {
 	Job
-	Patches  []string // names of the patches applied
-	Digest   v1.Hash
+	Patches []string // names of the patches applied
+	// Digest is the platform's image; Attestations are the attestation
+	// manifests describing it (BuildKit's provenance, crossbin's SBOM).
+	Digest       v1.Hash
+	Attestations []v1.Hash
 	Duration time.Duration
 	Verify   verify.Result
 	Err      error

@@ -31,6 +31,7 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 		MetadataFile:    metadataFile,
 		SourceDateEpoch: released.Unix(),
 		Progress:        "plain",
+		Provenance:      "mode=max",
 		Label:           job.String(),
 	}
 	if job.Unavailable {

@@ -180,8 +180,13 @@ func (BuildStep) Run(ctx context.Context, c *Context) error {
 		log := c.Log.With("program", o.Program.Name, "platform", o.Platform.String())
 		log.Info("platform started", "kind", kind)
 		start := time.Now()
-		o.Err = bounded(ctx, c.BuildTimeout, "build "+o.Job.String(), "CROSSBIN_TIMEOUT_BUILD", func(ctx context.Context) (err error) {
-			o.Digest, err = c.Builder.Build(ctx, req)
+		o.Err = bounded(ctx, c.BuildTimeout, "build "+o.Job.String(), "CROSSBIN_TIMEOUT_BUILD", func(ctx context.Context) error {
+			pushed, err := c.Builder.Build(ctx, req)
+			if err != nil {
+				return err
+			}
+			p, err := c.Registry.Split(ctx, c.Repository, pushed)
+			o.Digest, o.Attestations = p.Image, p.Attestations
 			return err
 		})
 		o.Duration = time.Since(start)
@@ -275,8 +280,10 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 	tags := registry.TagsOf(c.Repository, prog)
 	rep.Tags = tags.All()
 	var digests []v1.Hash
+	var platforms []registry.Platform
 	for _, o := range rep.Outcomes {
 		digests = append(digests, o.Digest)
+		platforms = append(platforms, registry.Platform{Image: o.Digest, Attestations: o.Attestations})
 	}
 	annotations := maps.Clone(c.Annotations)
 	if annotations == nil {
@@ -299,7 +306,7 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 		return nil
 	}
 	rep.Unmoved = ErrPublishFailed
-	idx, err := c.Registry.PushIndex(ctx, c.Repository, digests, annotations)
+	idx, err := c.Registry.PushIndex(ctx, c.Repository, platforms, annotations)
 	if err != nil {
 		return fmt.Errorf("merge %s: %w", prog.Name, err)
 	}

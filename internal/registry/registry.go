@@ -17,6 +17,7 @@ package registry
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -224,27 +225,90 @@ func (c Client) Push(ctx context.Context, ref name.Reference, img v1.Image) erro
 	return nil
 }
 
-// PushIndex joins the images repo@digests into one image index with
-// annotations and pushes it by digest, moving no tag; each entry's platform
-// is read from its image's config. It returns the index's digest.
-func (c Client) PushIndex(ctx context.Context, repo string, digests []v1.Hash, annotations map[string]string) (_ v1.Hash, err error) {
+// Platform is one platform's image in an index and the attestation
+// manifests (provenance, SBOM) that describe it.
+type Platform struct {
+	Image        v1.Hash
+	Attestations []v1.Hash
+}
+
+// ReferenceDigestKey is the annotation naming the image an attestation
+// manifest describes.
+const ReferenceDigestKey = "vnd.docker.reference.digest"
+
+// Split reads what a single-platform build pushed (repo@pushed): an image,
+// or an index of one image and its attestation manifests, as buildx
+// pushes a build with attestations.
+func (c Client) Split(ctx context.Context, repo string, pushed v1.Hash) (_ Platform, err error) {
+	ctx, done := c.bound(ctx)
+	defer func() { err = done(err) }()
+	ref, err := name.NewDigest(repo + "@" + pushed.String())
+	if err != nil {
+		return Platform{}, err
+	}
+	desc, err := remote.Get(ref, c.options(ctx)...)
+	if err != nil {
+		return Platform{}, fmt.Errorf("read %s: %w", ref, err)
+	}
+	if !desc.MediaType.IsIndex() {
+		return Platform{Image: pushed}, nil
+	}
+	m, err := v1.ParseIndexManifest(bytes.NewReader(desc.Manifest))
+	if err != nil {
+		return Platform{}, fmt.Errorf("read %s: %w", ref, err)
+	}
+	var out Platform
+	var images []v1.Hash
+	for _, d := range m.Manifests {
+		if IsAttestation(d) {
+			out.Attestations = append(out.Attestations, d.Digest)
+		} else {
+			images = append(images, d.Digest)
+		}
+	}
+	if len(images) != 1 {
+		return Platform{}, fmt.Errorf("%s holds %d images; a single-platform build pushes one", ref, len(images))
+	}
+	out.Image = images[0]
+	return out, nil
+}
+
+// PushIndex joins the platforms' images (repo@digest) and their
+// attestation manifests into one image index with annotations and pushes
+// it by digest, moving no tag; each image's platform is read from its
+// config, each attestation is marked as BuildKit marks them (platform
+// unknown/unknown, the image's digest as its reference). It returns the
+// index's digest.
+func (c Client) PushIndex(ctx context.Context, repo string, platforms []Platform, annotations map[string]string) (_ v1.Hash, err error) {
 	ctx, done := c.bound(ctx)
 	defer func() { err = done(err) }()
 	var adds []mutate.IndexAddendum
-	for _, d := range digests {
-		img, err := c.ImageByDigest(ctx, repo, d)
+	for _, p := range platforms {
+		img, err := c.ImageByDigest(ctx, repo, p.Image)
 		if err != nil {
 			return v1.Hash{}, err
 		}
 		cfg, err := img.ConfigFile()
 		if err != nil {
-			return v1.Hash{}, fmt.Errorf("read the config of %s@%s: %w", repo, d, err)
+			return v1.Hash{}, fmt.Errorf("read the config of %s@%s: %w", repo, p.Image, err)
 		}
-		p := cfg.Platform()
-		if p == nil {
-			return v1.Hash{}, fmt.Errorf("%s@%s names no platform in its config", repo, d)
+		pl := cfg.Platform()
+		if pl == nil {
+			return v1.Hash{}, fmt.Errorf("%s@%s names no platform in its config", repo, p.Image)
 		}
-		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}})
+		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: pl}})
+	}
+	for _, p := range platforms {
+		for _, a := range p.Attestations {
+			att, err := c.ImageByDigest(ctx, repo, a)
+			if err != nil {
+				return v1.Hash{}, err
+			}
+			adds = append(adds, mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{
+				Platform:    &v1.Platform{OS: "unknown", Architecture: "unknown"},
+				Annotations: map[string]string{AttestationRefKey: AttestationRefType, ReferenceDigestKey: p.Image.String()},
+			}})
+		}
 	}
 	idx := mutate.AppendManifests(empty.Index, adds...)
 	if len(annotations) > 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/crossbin/crossbin/internal/catalog"
@@ -167,27 +168,61 @@ func TestExtractFile(t *testing.T) {
 	}
 }
 
+// pushPlatformImage pushes a small image whose config names p.
+func pushPlatformImage(t *testing.T, c Client, repo string, p v1.Platform) v1.Image {
+	t.Helper()
+	img := fileImage(t, "bin/x", p.String(), tar.TypeReg)
+	cfg, _ := img.ConfigFile()
+	cfg.OS, cfg.Architecture, cfg.Variant = p.OS, p.Architecture, p.Variant
+	img, _ = mutate.ConfigFile(img, cfg)
+	d, _ := img.Digest()
+	ref, _ := name.NewDigest(repo + "@" + d.String())
+	if err := c.Push(context.Background(), ref, img); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
 // TestPushIndexAndTag: images pushed by digest become one index with each
-// image's platform from its config, pushed by digest without a tag; Tag
-// then names it.
+// image's platform from its config and their attestation manifests marked
+// as BuildKit marks them, pushed by digest without a tag; Tag then names
+// it. Split reads back what a build with attestations pushed.
 func TestPushIndexAndTag(t *testing.T) {
 	repo := registrytest.Serve(t)
 	ctx := context.Background()
 	c := Client{}
+	var platforms []Platform
 	var digests []v1.Hash
 	for _, p := range []v1.Platform{{OS: "linux", Architecture: "arm", Variant: "v6"}, {OS: "linux", Architecture: "s390x"}} {
-		img := fileImage(t, "bin/x", p.String(), tar.TypeReg)
-		cfg, _ := img.ConfigFile()
-		cfg.OS, cfg.Architecture, cfg.Variant = p.OS, p.Architecture, p.Variant
-		img, _ = mutate.ConfigFile(img, cfg)
+		img := pushPlatformImage(t, c, repo, p)
 		d, _ := img.Digest()
-		ref, _ := name.NewDigest(repo + "@" + d.String())
-		if err := c.Push(ctx, ref, img); err != nil {
+		att, _ := random.Image(16, 1)
+		ad, _ := att.Digest()
+		aref, _ := name.NewDigest(repo + "@" + ad.String())
+		if err := c.Push(ctx, aref, att); err != nil {
 			t.Fatal(err)
 		}
+		// What buildx pushes for one platform with provenance on.
+		single := mutate.AppendManifests(empty.Index,
+			mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &p}},
+			mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
+				Annotations: map[string]string{AttestationRefKey: AttestationRefType, ReferenceDigestKey: d.String()}}})
+		sd, _ := single.Digest()
+		sref, _ := name.NewDigest(repo + "@" + sd.String())
+		if err := remote.WriteIndex(sref, single); err != nil {
+			t.Fatal(err)
+		}
+		split, err := c.Split(ctx, repo, sd)
+		if err != nil || split.Image != d || !slices.Equal(split.Attestations, []v1.Hash{ad}) {
+			t.Fatalf("Split = %+v, %v; want image %s, attestation %s", split, err, d, ad)
+		}
+		if alone, err := c.Split(ctx, repo, d); err != nil || alone.Image != d || alone.Attestations != nil {
+			t.Errorf("Split of a plain image = %+v, %v", alone, err)
+		}
+		platforms = append(platforms, split)
 		digests = append(digests, d)
 	}
-	d, err := c.PushIndex(ctx, repo, digests, map[string]string{"k": "v"})
+	d, err := c.PushIndex(ctx, repo, platforms, map[string]string{"k": "v"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,13 +236,21 @@ func TestPushIndexAndTag(t *testing.T) {
 	if !slices.Equal(idx.Digests(), digests) || idx.Platforms[0].Platform.String() != "linux/arm/v6" || idx.Platforms[1].Platform.String() != "linux/s390x" || idx.Annotations["k"] != "v" {
 		t.Errorf("index %+v", idx)
 	}
+	if len(idx.Attestations) != 2 {
+		t.Fatalf("attestations %v", idx.Attestations)
+	}
+	for i, a := range idx.Attestations {
+		if a.Digest != platforms[i].Attestations[0] || a.Annotations[ReferenceDigestKey] != digests[i].String() || a.Platform.String() != "unknown/unknown" {
+			t.Errorf("attestation %d: %+v", i, a)
+		}
+	}
 	if err := c.Tag(ctx, repo+":x", d); err != nil {
 		t.Fatal(err)
 	}
 	if tagged, err := c.Index(ctx, repo+":x"); err != nil || tagged.Digest != d {
 		t.Errorf("tagged %s, %v; want %s", tagged.Digest, err, d)
 	}
-	if _, err := c.PushIndex(ctx, repo, []v1.Hash{{Algorithm: "sha256", Hex: strings.Repeat("0", 64)}}, nil); err == nil {
+	if _, err := c.PushIndex(ctx, repo, []Platform{{Image: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("0", 64)}}}, nil); err == nil {
 		t.Error("an index of a missing image was pushed")
 	}
 }
