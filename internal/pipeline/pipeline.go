@@ -114,9 +114,9 @@ type Outcome struct {
 	// manifests describing it (BuildKit's provenance, crossbin's SBOM).
 	Digest       v1.Hash
 	Attestations []v1.Hash
-	Duration time.Duration
-	Verify   verify.Result
-	Err      error
+	Duration     time.Duration
+	Verify       verify.Result
+	Err          error
 }
 
 // Report is one program's run.
