@@ -26,6 +26,9 @@ type Builder struct {
 // the failed step's own last lines (StepError), then buildx's last lines.
 func (b Builder) Build(ctx context.Context, req BuildRequest) (v1.Hash, error) {
 	cmd := b.Client.Command(ctx, BuildArgv(req)...)
+	for id, v := range req.Secrets {
+		cmd.Env = append(cmd.Env, SecretEnv(id)+"="+v)
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if b.Output != nil {

@@ -18,6 +18,10 @@ type BuildRequest struct {
 	Platform   platform.Platform
 	// Args are build arguments; they are passed sorted by name.
 	Args map[string]string
+	// Secrets are BuildKit secrets by id (e.g. "netrc" → its content). The
+	// values never reach the command line: buildx reads each from its
+	// environment (SecretEnv).
+	Secrets map[string]string
 	// Contexts are named build contexts, e.g. "source" → a directory.
 	Contexts map[string]string
 	// Repository receives the image, pushed by digest (no tag). Empty means
@@ -58,6 +62,9 @@ func BuildArgv(r BuildRequest) []string {
 	for _, k := range slices.Sorted(maps.Keys(args)) {
 		argv = append(argv, "--build-arg", k+"="+args[k])
 	}
+	for _, id := range slices.Sorted(maps.Keys(r.Secrets)) {
+		argv = append(argv, "--secret", "id="+id+",env="+SecretEnv(id))
+	}
 	for _, k := range slices.Sorted(maps.Keys(r.Contexts)) {
 		argv = append(argv, "--build-context", k+"="+r.Contexts[k])
 	}
@@ -79,4 +86,9 @@ func BuildArgv(r BuildRequest) []string {
 		argv = append(argv, "--metadata-file", r.MetadataFile)
 	}
 	return append(argv, r.Context)
+}
+
+// SecretEnv is the environment variable that hands buildx the secret id.
+func SecretEnv(id string) string {
+	return "CROSSBIN_SECRET_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(id))
 }

@@ -1,11 +1,17 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"maps"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
@@ -177,6 +183,69 @@ func TestDockerfilesCheck(t *testing.T) {
 		out, err := opt.Builder.(buildx.Builder).Client.Run(ctx, "build", "--check", "--build-arg", "GO_IMAGE="+opt.GoImage, dir)
 		if err != nil || !strings.Contains(string(out), "Check complete, no warnings found.") {
 			t.Errorf("%s: %v\n%s", dir, err, out)
+		}
+	}
+}
+
+// TestNoSecretInProvenance builds shfmt with credentials inside its
+// GOPROXY URL: the build works (the go tool gets them from the netrc
+// secret), and they appear in no build argument, no attestation (the
+// provenance records every build argument), no log line and no buildx
+// output.
+func TestNoSecretInProvenance(t *testing.T) {
+	cfg, ep := stacktest.Up(t)
+	opt := stacktest.Pipeline(t, cfg, ep, "crossbin-secret-test", cfg.CacheDir, nil)
+	var logs, output bytes.Buffer
+	opt.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	bx := opt.Builder.(buildx.Builder)
+	bx.Output = &output
+	opt.Builder = bx
+	const secret = "s3cret-t0ken-crossbin"
+	proxy := cfg.GoEnv["GOPROXY"]
+	first, rest, _ := strings.Cut(proxy, ",")
+	if !strings.HasPrefix(first, "https://") {
+		t.Skipf("GOPROXY %q does not start with an https proxy", proxy)
+	}
+	opt.GoEnv = maps.Clone(cfg.GoEnv)
+	opt.GoEnv["GOPROXY"] = "https://robot:" + secret + "@" + strings.TrimPrefix(first, "https://") + "," + rest
+	// A setting no earlier build had, so the module download runs again
+	// (through the credentialed proxy) instead of coming from the cache.
+	opt.GoEnv["GONOSUMDB"] = "crossbin-secret-test-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".invalid"
+	shfmt := load(t, filepath.Join("..", "..", "dockerfiles", "shfmt"))
+	amd64, _ := platform.Parse("linux/amd64")
+	ctx := context.Background()
+	rep, err := pipeline.Build(ctx, opt, shfmt, []platform.Platform{amd64})
+	if err != nil {
+		t.Fatalf("build with a credentialed GOPROXY: %v", err)
+	}
+	o := rep.Outcomes[0]
+	if len(o.Attestations) == 0 {
+		t.Fatal("no provenance attestation")
+	}
+	for _, a := range o.Attestations {
+		img, err := opt.Registry.ImageByDigest(ctx, opt.Repository, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers, _ := img.Layers()
+		for _, l := range layers {
+			rc, err := l.Uncompressed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(rc)
+			rc.Close()
+			if !strings.Contains(string(data), "build-arg:GOPROXY") {
+				t.Errorf("the provenance does not record GOPROXY at all: %.300s", data)
+			}
+			if strings.Contains(string(data), secret) {
+				t.Errorf("the secret is in attestation %s", a)
+			}
+		}
+	}
+	for what, text := range map[string]string{"logs": logs.String(), "buildx output": output.String(), "table": rep.Table()} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the secret is in the %s", what)
 		}
 	}
 }

@@ -15,10 +15,8 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 	prog := job.Program
 	// VERSION is passed even though it is the Dockerfile's default, so
 	// the program's pin (or a caller's override of it) is what gets built.
-	args := map[string]string{"GO_IMAGE": opt.GoImage, "VERSION": prog.Version, "CREATED": released.Format(time.RFC3339)}
-	for k, v := range opt.GoEnv {
-		args[k] = v
-	}
+	args, netrc := buildEnv(opt.GoEnv)
+	args["GO_IMAGE"], args["VERSION"], args["CREATED"] = opt.GoImage, prog.Version, released.Format(time.RFC3339)
 	goEnv, _ := job.Platform.GoEnv() // the catalog only holds valid platforms
 	for _, v := range goEnv {
 		args[v.Name] = v.Value
@@ -33,6 +31,9 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 		Progress:        "plain",
 		Provenance:      "mode=max",
 		Label:           job.String(),
+	}
+	if netrc != "" {
+		req.Secrets = map[string]string{"netrc": netrc}
 	}
 	if job.Unavailable {
 		dir := inputs.UnavailableDir(opt.Root)
