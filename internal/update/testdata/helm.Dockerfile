@@ -20,6 +20,7 @@ FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS fetch
 ARG MODULE VERSION
 ARG GOPROXY GOSUMDB GOFLAGS GONOSUMDB GOPRIVATE GONOPROXY GOINSECURE
 RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
+    --mount=type=secret,id=netrc,target=/root/.netrc \
     go mod download "${MODULE}@${VERSION}" && \
     cp -R "$(go list -m -f '{{.Dir}}' "${MODULE}@${VERSION}")" /src
 
@@ -37,12 +38,14 @@ COPY --from=source / ./
 # Fetch every package the build needs once, before anything
 # target-specific, so all platforms share it.
 RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
+    --mount=type=secret,id=netrc,target=/root/.netrc \
     GOWORK=off go list -deps "${PACKAGE}" > /dev/null
 ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOARM=${TARGETVARIANT#v}
 ARG GOAMD64 GOARM64 GO386 GOMIPS GOMIPS64 GOPPC64 GORISCV64
 ARG VERSION
 RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
+    --mount=type=secret,id=netrc,target=/root/.netrc \
     --mount=type=cache,target=/root/.cache/go-build,id=crossbin-gobuild \
     CGO_ENABLED=0 GOWORK=off go build -trimpath -o /out/helm \
       -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=${VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \

@@ -20,6 +20,7 @@ ARG GOPROXY GOSUMDB GOFLAGS GONOSUMDB GOPRIVATE GONOPROXY GOINSECURE
 # Fetch the module and every package it needs once, before anything
 # target-specific, so all platforms share it.
 RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
+    --mount=type=secret,id=netrc,target=/root/.netrc \
     go mod download "${MODULE}@${VERSION}" && \
     cd "$(go list -m -f '{{.Dir}}' "${MODULE}@${VERSION}")" && \
     GOWORK=off go list -deps "${PACKAGE}" > /dev/null
@@ -27,6 +28,7 @@ ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOARM=${TARGETVARIANT#v}
 ARG GOAMD64 GOARM64 GO386 GOMIPS GOMIPS64 GOPPC64 GORISCV64
 RUN --mount=type=cache,target=/go/pkg/mod,id=crossbin-gomod \
+    --mount=type=secret,id=netrc,target=/root/.netrc \
     --mount=type=cache,target=/root/.cache/go-build,id=crossbin-gobuild \
     CGO_ENABLED=0 go install -trimpath -ldflags="-s -w" "${PACKAGE}@${VERSION}" && \
     mkdir -p /out && find /go/bin -type f -name shfmt -exec mv {} /out/ ";"
