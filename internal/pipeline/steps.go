@@ -180,7 +180,7 @@ func (BuildStep) Run(ctx context.Context, c *Context) error {
 		log := c.Log.With("program", o.Program.Name, "platform", o.Platform.String())
 		log.Info("platform started", "kind", kind)
 		start := time.Now()
-		o.Err = bounded(ctx, c.BuildTimeout, "build "+o.Job.String(), "CROSSBIN_TIMEOUT_BUILD", func(ctx context.Context) error {
+		o.Err = bounded(ctx, c.BuildTimeout, "build "+o.String(), "CROSSBIN_TIMEOUT_BUILD", func(ctx context.Context) error {
 			pushed, err := c.Builder.Build(ctx, req)
 			if err != nil {
 				return err

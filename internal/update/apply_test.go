@@ -144,7 +144,7 @@ func TestApplyLeavesRowsThatDoNotBump(t *testing.T) {
 	f := &fakeVerifier{}
 	rows := Apply(context.Background(), in, f.verify)
 	for i := range 2 {
-		if rows[i].Program.Name != orig[i].Program.Name || rows[i].New != orig[i].New || rows[i].Err != orig[i].Err || !slices.Equal(rows[i].Notes, orig[i].Notes) {
+		if rows[i].Program.Name != orig[i].Program.Name || rows[i].New != orig[i].New || !errors.Is(rows[i].Err, orig[i].Err) || !slices.Equal(rows[i].Notes, orig[i].Notes) {
 			t.Errorf("row %d changed: %+v; was %+v", i, rows[i], orig[i])
 		}
 		after, _ := os.ReadFile(rows[i].Program.Dockerfile())
