@@ -16,6 +16,7 @@ import (
 	"github.com/crossbin/crossbin/internal/readme"
 	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/render"
+	"github.com/crossbin/crossbin/internal/sandbox"
 	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/stack"
 	"github.com/crossbin/crossbin/internal/verify"
@@ -76,6 +77,7 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 		Builder:    bx,
 		Merger:     bx,
 		Registry:   a.registry(),
+		Runner:     a.runner(),
 		GoImage:    b.GoImage,
 		Repository: a.Config.Image,
 		Jobs:       a.Config.Jobs,
@@ -97,6 +99,10 @@ func (a *App) inputs(patches []patch.Patch, goImage string) inputs.Set {
 
 // registry is the client for the configured registries.
 func (a *App) registry() registry.Client { return registry.Client{} }
+
+// runner runs the binaries that verification executes: sandboxed, as
+// untrusted code.
+func (a *App) runner() verify.Runner { return sandbox.Sandbox{} }
 
 // BuildProgram builds, verifies and publishes one program. platforms
 // overrides CROSSBIN_PLATFORMS when not empty.
@@ -143,7 +149,7 @@ func (a *App) Verify(ctx context.Context, name string) (Verified, error) {
 		return Verified{}, err
 	}
 	v := Verified{Tag: registry.TagsOf(a.Config.Image, prog).Version}
-	v.Results, err = verify.Published(ctx, a.registry(), v.Tag, prog)
+	v.Results, err = verify.Published(ctx, a.runner(), a.registry(), v.Tag, prog)
 	v.OK = err == nil
 	return v, err
 }

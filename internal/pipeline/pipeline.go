@@ -65,8 +65,11 @@ type Options struct {
 	Merger  Merger
 	Sources Sources
 	// Checker verifies images; nil pulls each from Repository and runs
-	// verify.Image on it.
+	// verify.Image on it, its binary run by Runner.
 	Checker Checker
+	// Runner runs the binaries the default Checker pulls, sandboxed
+	// (sandbox.Sandbox); nil fails their verification.
+	Runner verify.Runner
 	// Registry reads the registry (published tags, images to verify).
 	Registry registry.Client
 	// GoImage is the Go builder image for the Dockerfiles' GO_IMAGE.

@@ -16,7 +16,10 @@ import (
 	"time"
 
 	"github.com/crossbin/crossbin/internal/sandbox"
+	"github.com/crossbin/crossbin/internal/verify"
 )
+
+var _ verify.Runner = sandbox.Sandbox{}
 
 // needSandbox skips under -short (the sandbox creates namespaces: root, or
 // a user allowed to create user namespaces) and gives the sandbox a
