@@ -16,6 +16,7 @@ import (
 	"github.com/crossbin/crossbin/internal/readme"
 	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/render"
+	"github.com/crossbin/crossbin/internal/sandbox"
 	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/stack"
 	"github.com/crossbin/crossbin/internal/verify"
@@ -75,6 +76,7 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 		Sources:       source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log},
 		Builder:       bx,
 		Registry:      a.registry(),
+		Runner:        a.runner(),
 		GoImage:       b.GoImage,
 		Repository:    a.Config.Image,
 		Jobs:          a.Config.Jobs,
@@ -100,6 +102,10 @@ func (a *App) inputs(patches []patch.Patch, goImage string) inputs.Set {
 func (a *App) registry() registry.Client {
 	return registry.Client{Timeout: a.Config.Timeouts.Registry}
 }
+
+// runner runs the binaries that verification executes: sandboxed, as
+// untrusted code.
+func (a *App) runner() verify.Runner { return sandbox.Sandbox{} }
 
 // BuildProgram builds, verifies and publishes one program. platforms
 // overrides CROSSBIN_PLATFORMS when not empty.
@@ -146,7 +152,7 @@ func (a *App) Verify(ctx context.Context, name string) (Verified, error) {
 		return Verified{}, err
 	}
 	v := Verified{Tag: registry.TagsOf(a.Config.Image, prog).Version}
-	v.Results, err = verify.Published(ctx, a.registry(), v.Tag, prog)
+	v.Results, err = verify.Published(ctx, a.runner(), a.registry(), v.Tag, prog)
 	v.OK = err == nil
 	return v, err
 }

@@ -71,7 +71,7 @@ func TestGitSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := verify.Published(ctx, opt.Registry, rep.Tags[1], prog)
+	results, err := verify.Published(ctx, opt.Runner, opt.Registry, rep.Tags[1], prog)
 	if err != nil {
 		t.Fatal(err)
 	}

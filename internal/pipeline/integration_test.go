@@ -54,7 +54,7 @@ func TestShfmtEveryPlatform(t *testing.T) {
 		t.Fatalf("%d outcomes, tags %v; want 8 platforms and 2 tags", len(rep.Outcomes), rep.Tags)
 	}
 	for _, tag := range rep.Tags {
-		results, err := verify.Published(ctx, opt.Registry, tag, shfmt)
+		results, err := verify.Published(ctx, opt.Runner, opt.Registry, tag, shfmt)
 		if err != nil {
 			t.Fatalf("verify %s: %v", tag, err)
 		}
@@ -97,7 +97,7 @@ func TestDlvAvailability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := verify.Published(ctx, opt.Registry, rep.Tags[1], dlv)
+	results, err := verify.Published(ctx, opt.Runner, opt.Registry, rep.Tags[1], dlv)
 	if err != nil {
 		t.Fatal(err)
 	}

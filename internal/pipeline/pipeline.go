@@ -58,8 +58,11 @@ type Options struct {
 	Builder Builder
 	Sources Sources
 	// Checker verifies images; nil pulls each from Repository and runs
-	// verify.Image on it.
+	// verify.Image on it, its binary run by Runner.
 	Checker Checker
+	// Runner runs the binaries the default Checker pulls, sandboxed
+	// (sandbox.Sandbox); nil fails their verification.
+	Runner verify.Runner
 	// Registry reads the registry (published tags, images to verify) and
 	// publishes (the index, then the tags).
 	Registry registry.Client

@@ -214,7 +214,7 @@ func (VerifyStep) String() string { return "verify" }
 func (VerifyStep) Run(ctx context.Context, c *Context) error {
 	check := c.Checker
 	if check == nil {
-		check = pullChecker{c.Registry, c.Repository}
+		check = pullChecker{c.Registry, c.Repository, c.Runner}
 	}
 	all := func(i int) []int {
 		jobs := make([]int, len(c.Reports[i].Outcomes))
@@ -238,10 +238,12 @@ func (VerifyStep) Run(ctx context.Context, c *Context) error {
 	return nil
 }
 
-// pullChecker pulls an image by digest and verifies it.
+// pullChecker pulls an image by digest and verifies it, its binary run by
+// run.
 type pullChecker struct {
 	reg  registry.Client
 	repo string
+	run  verify.Runner
 }
 
 func (p pullChecker) Check(ctx context.Context, job Job, digest v1.Hash) verify.Result {
@@ -249,7 +251,7 @@ func (p pullChecker) Check(ctx context.Context, job Job, digest v1.Hash) verify.
 	if err != nil {
 		return verify.Result{Platform: job.Platform, Err: err}
 	}
-	return verify.Image(ctx, img, job.Program, job.Platform)
+	return verify.Image(ctx, p.run, img, job.Program, job.Platform)
 }
 
 // PublishStep merges each verified target's images into one index under its

@@ -11,9 +11,10 @@ import (
 )
 
 // Published verifies the index a program's tag points at: it must hold
-// exactly the program's platforms, each passing Image. Attestation
-// manifests are not platforms and are left to their own checks.
-func Published(ctx context.Context, reg registry.Client, tag string, prog catalog.Program) ([]Result, error) {
+// exactly the program's platforms, each passing Image (its binary run with
+// run). Attestation manifests are not platforms and are left to their own
+// checks.
+func Published(ctx context.Context, run Runner, reg registry.Client, tag string, prog catalog.Program) ([]Result, error) {
 	idx, err := reg.Index(ctx, tag)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w (was it built? run `go tool mage build:program %s`)", tag, err, prog.Name)
@@ -36,7 +37,7 @@ func Published(ctx context.Context, reg registry.Client, tag string, prog catalo
 		if err != nil {
 			return results, fmt.Errorf("%s %s: %w", tag, pl, err)
 		}
-		results = append(results, Image(ctx, img, prog, pl))
+		results = append(results, Image(ctx, run, img, prog, pl))
 	}
 	for _, pl := range prog.Platforms {
 		if !slices.Contains(seen, pl) {

@@ -2,21 +2,20 @@
 // it pulls each platform's image from the registry, takes /bin/<name> out of
 // it, checks the ELF header against the platform (machine, class, byte
 // order, statically linked) and runs the binary, natively or under QEMU via
-// binfmt_misc. A real build must print its pinned version for the
-// program's smoke command; an unavailable platform must print its line and
-// exit 1. Where this machine cannot execute a platform's binaries at all
+// binfmt_misc. A freshly built binary is untrusted code: it runs only
+// through the Runner the caller hands over (internal/sandbox), never on the
+// host. A real build must print its pinned version for the program's smoke
+// command; an unavailable platform must print its line and exit 1. Where this machine cannot execute a platform's binaries at all
 // (linux/386 on a kernel without IA-32 emulation), the ELF check stands
 // alone and the result says so.
 package verify
 
 import (
-	"bytes"
 	"context"
 	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -41,14 +40,22 @@ type Result struct {
 	Err         error
 }
 
+// Runner executes a binary for its smoke command, isolated from the host:
+// sandbox.Sandbox is the real one. It returns the binary's combined output
+// and exit code; its error wraps syscall.ENOEXEC when the kernel cannot
+// execute the binary's format, and ctx's error when ctx stopped it.
+type Runner interface {
+	Run(ctx context.Context, bin string, args ...string) (output string, exit int, err error)
+}
+
 // RunTimeout bounds one execution of a binary (QEMU is slow to start).
 const RunTimeout = 2 * time.Minute
 
 // ErrCannotRun reports that this machine cannot execute a binary.
 var ErrCannotRun = errors.New("this machine cannot execute it")
 
-// Image verifies the image of prog for pl.
-func Image(ctx context.Context, img v1.Image, prog catalog.Program, pl platform.Platform) Result {
+// Image verifies the image of prog for pl, running its binary with run.
+func Image(ctx context.Context, run Runner, img v1.Image, prog catalog.Program, pl platform.Platform) Result {
 	r := Result{Platform: pl, Unavailable: !prog.Available(pl)}
 	dir, err := os.MkdirTemp("", "crossbin-verify-")
 	if err != nil {
@@ -61,12 +68,12 @@ func Image(ctx context.Context, img v1.Image, prog catalog.Program, pl platform.
 		r.Err = fmt.Errorf("%s %s: %w", prog.Name, pl, err)
 		return r
 	}
-	r = Binary(ctx, bin, prog, pl, r)
-	return r
+	return Binary(ctx, run, bin, prog, pl, r)
 }
 
-// Binary verifies an extracted binary; r carries what is known so far.
-func Binary(ctx context.Context, bin string, prog catalog.Program, pl platform.Platform, r Result) Result {
+// Binary verifies an extracted binary, running it with run; r carries what
+// is known so far.
+func Binary(ctx context.Context, run Runner, bin string, prog catalog.Program, pl platform.Platform, r Result) Result {
 	fail := func(err error) Result {
 		r.Err = fmt.Errorf("%s %s: %w", prog.Name, pl, err)
 		return r
@@ -80,7 +87,7 @@ func Binary(ctx context.Context, bin string, prog catalog.Program, pl platform.P
 	if r.Unavailable {
 		args = nil
 	}
-	out, code, err := Run(ctx, bin, args...)
+	out, code, err := smoke(ctx, run, bin, args...)
 	if errors.Is(err, ErrCannotRun) {
 		r.Note = fmt.Sprintf("ELF checked only: this machine cannot execute %s binaries", pl)
 		return r
@@ -146,40 +153,22 @@ func CheckELF(path string, pl platform.Platform) (string, error) {
 	return got.String(), nil
 }
 
-// Run executes bin with args and returns its combined output and exit code.
-// ErrCannotRun means the kernel refused the binary's format.
-func Run(ctx context.Context, bin string, args ...string) (string, int, error) {
+// smoke runs bin with args through run, within RunTimeout. ErrCannotRun
+// means the kernel refused the binary's format.
+func smoke(ctx context.Context, run Runner, bin string, args ...string) (string, int, error) {
+	if run == nil {
+		return "", -1, errors.New("no sandbox to run it in (verify.Runner is nil)")
+	}
 	ctx, cancel := context.WithTimeout(ctx, RunTimeout)
 	defer cancel()
-	var out bytes.Buffer
-	var err error
-	// A binary just written can be busy for a moment: another goroutine's
-	// fork may still hold its write descriptor (golang/go#22315).
-	for attempt := 0; ; attempt++ {
-		out.Reset()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env = []string{"HOME=" + os.TempDir(), "PATH=/usr/bin:/bin"}
-		cmd.Dir = os.TempDir()
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err = cmd.Run()
-		if !errors.Is(err, syscall.ETXTBSY) || attempt == 20 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var exit *exec.ExitError
+	out, code, err := run.Run(ctx, bin, args...)
 	switch {
 	case errors.Is(err, syscall.ENOEXEC):
 		return "", 0, fmt.Errorf("%w (exec format error)", ErrCannotRun)
-	case errors.As(err, &exit):
-		if ctx.Err() != nil {
-			return out.String(), -1, fmt.Errorf("timed out after %s", RunTimeout)
-		}
-		return out.String(), exit.ExitCode(), nil
-	case err != nil:
-		return out.String(), -1, err
+	case errors.Is(err, context.DeadlineExceeded):
+		return out, -1, fmt.Errorf("timed out after %s", RunTimeout)
 	}
-	return out.String(), 0, nil
+	return out, code, err
 }
 
 // versionLine is the first line of out that names version (programs may

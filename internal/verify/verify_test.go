@@ -2,35 +2,64 @@ package verify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/sandbox"
 )
 
 // buildUnavailable builds our unavailable program for pl (no network: it has
 // no dependencies).
 func buildUnavailable(t *testing.T, pl platform.Platform, name, version string) string {
 	t.Helper()
+	return goBuild(t, "../../unavailable", pl, name, "-s -w -X main.name="+name+" -X main.version="+version+" -X main.platform="+pl.String())
+}
+
+// buildFixture builds the sandbox's test fixture for pl; `fixture
+// version` prints "fixture v1.2.3".
+func buildFixture(t *testing.T, pl platform.Platform) string {
+	t.Helper()
+	return goBuild(t, "../sandbox/testdata/fixture", pl, "fixture", "-X main.version=v1.2.3")
+}
+
+// goBuild builds the main package in dir for pl as name, with the host's
+// go tool and no network.
+func goBuild(t *testing.T, dir string, pl platform.Platform, name, ldflags string) string {
+	t.Helper()
 	env, err := pl.GoEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), name)
-	cmd := exec.Command("go", "build", "-C", "../../unavailable", "-trimpath", "-o", out,
-		"-ldflags", "-s -w -X main.name="+name+" -X main.version="+version+" -X main.platform="+pl.String(), ".")
+	cmd := exec.Command("go", "build", "-C", dir, "-trimpath", "-o", out, "-ldflags", ldflags, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOPROXY=off")
 	for _, v := range env {
 		cmd.Env = append(cmd.Env, v.String())
 	}
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build unavailable for %s: %v\n%s", pl, err, b)
+		t.Fatalf("build %s for %s: %v\n%s", dir, pl, err, b)
 	}
 	return out
+}
+
+// sandboxed is the runner of tests that execute binaries: the real
+// sandbox, which needs root (or user namespaces) but no Docker.
+func sandboxed(t *testing.T) Runner {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: runs binaries in the sandbox (skipped with -short)")
+	}
+	return sandbox.Sandbox{}
 }
 
 var (
@@ -48,18 +77,19 @@ func dlv() catalog.Program {
 }
 
 func TestUnavailableBinary(t *testing.T) {
+	run := sandboxed(t)
 	bin := buildUnavailable(t, amd64, "dlv", "v1.6.1")
-	r := Binary(context.Background(), bin, dlv(), amd64, Result{Unavailable: true})
+	r := Binary(context.Background(), run, bin, dlv(), amd64, Result{Unavailable: true})
 	if r.Err != nil || !r.Ran || r.Output != "dlv v1.6.1 is unavailable on linux/amd64" {
 		t.Fatalf("got %+v", r)
 	}
 	// The wrong platform in its message is caught.
 	wrong := buildUnavailable(t, amd64, "dlv", "v1.5.0")
-	if r := Binary(context.Background(), wrong, dlv(), amd64, Result{Unavailable: true}); r.Err == nil || !strings.Contains(r.Err.Error(), "want exit 1 and") {
+	if r := Binary(context.Background(), run, wrong, dlv(), amd64, Result{Unavailable: true}); r.Err == nil || !strings.Contains(r.Err.Error(), "want exit 1 and") {
 		t.Fatalf("wrong version accepted: %+v", r)
 	}
 	// As a real build, it fails its smoke test.
-	if r := Binary(context.Background(), bin, dlv(), amd64, Result{}); r.Err == nil || !strings.Contains(r.Err.Error(), "exited 1") {
+	if r := Binary(context.Background(), run, bin, dlv(), amd64, Result{}); r.Err == nil || !strings.Contains(r.Err.Error(), "exited 1") {
 		t.Fatalf("a failing smoke test passed: %+v", r)
 	}
 }
@@ -80,8 +110,9 @@ func TestELFMismatch(t *testing.T) {
 }
 
 func Test386IsCheckedByELF(t *testing.T) {
+	run := sandboxed(t)
 	bin := buildUnavailable(t, i386, "dlv", "v1.6.1")
-	r := Binary(context.Background(), bin, dlv(), i386, Result{Unavailable: true})
+	r := Binary(context.Background(), run, bin, dlv(), i386, Result{Unavailable: true})
 	if r.Err != nil || r.ELF != "EM_386 ELFCLASS32 ELFDATA2LSB" {
 		t.Fatalf("got %+v", r)
 	}
@@ -93,6 +124,7 @@ func Test386IsCheckedByELF(t *testing.T) {
 }
 
 func TestExpect(t *testing.T) {
+	run := sandboxed(t)
 	bin := buildUnavailable(t, amd64, "dlv", "v1.6.1")
 	prog := dlv()
 	prog.Unavailable = nil
@@ -100,8 +132,82 @@ func TestExpect(t *testing.T) {
 	// The unavailable binary exits 1, so as a "real" program it fails even
 	// when its output has what is expected.
 	prog.Expect = "is unavailable on"
-	if r := Binary(context.Background(), bin, prog, amd64, Result{}); r.Err == nil || !strings.Contains(r.Err.Error(), "exited 1") {
+	if r := Binary(context.Background(), run, bin, prog, amd64, Result{}); r.Err == nil || !strings.Contains(r.Err.Error(), "exited 1") {
 		t.Fatalf("got %+v", r)
+	}
+}
+
+// TestSandboxedFixture judges a binary run in the sandbox, natively and
+// under QEMU: its ELF header, its printed version, and a version it does
+// not print.
+func TestSandboxedFixture(t *testing.T) {
+	run := sandboxed(t)
+	for _, pl := range []platform.Platform{amd64, arm64} {
+		prog := catalog.Program{Name: "fixture", Version: "v1.2.3", Smoke: []string{"version"}, Platforms: []platform.Platform{pl}}
+		bin := buildFixture(t, pl)
+		r := Binary(context.Background(), run, bin, prog, pl, Result{Platform: pl})
+		if r.Err != nil || !r.Ran || r.Output != "fixture v1.2.3" || r.ELF == "" {
+			t.Fatalf("%s: got %+v", pl, r)
+		}
+		prog.Version = "v1.2.4"
+		if r := Binary(context.Background(), run, bin, prog, pl, Result{Platform: pl}); r.Err == nil || !strings.Contains(r.Err.Error(), "does not name version v1.2.4") {
+			t.Fatalf("%s: a wrong version passed: %+v", pl, r)
+		}
+	}
+}
+
+// fakeRunner answers every run the same way and records the arguments.
+type fakeRunner struct {
+	out  string
+	exit int
+	err  error
+	args [][]string
+}
+
+func (f *fakeRunner) Run(ctx context.Context, _ string, args ...string) (string, int, error) {
+	f.args = append(f.args, args)
+	if errors.Is(f.err, context.DeadlineExceeded) {
+		<-ctx.Done()
+		return f.out, -1, ctx.Err()
+	}
+	return f.out, f.exit, f.err
+}
+
+// TestRunnerAnswers checks how Binary reads what its runner answers.
+func TestRunnerAnswers(t *testing.T) {
+	bin := buildUnavailable(t, amd64, "dlv", "v1.6.1")
+	prog := dlv()
+	prog.Unavailable = nil
+	for _, tc := range []struct {
+		name   string
+		runner Runner
+		output string // when it ran
+		note   string // when it did not, and that is fine
+		err    string // when it failed
+	}{
+		{"version printed", &fakeRunner{out: "Delve Debugger\nVersion: 1.6.1\n"}, "Version: 1.6.1", "", ""},
+		{"format unknown", &fakeRunner{err: fmt.Errorf("run dlv: %w", syscall.ENOEXEC)},
+			"", "ELF checked only: this machine cannot execute linux/amd64 binaries", ""},
+		{"timed out", &fakeRunner{out: "partial", err: context.DeadlineExceeded}, "", "", "timed out after " + RunTimeout.String()},
+		{"sandbox refused", &fakeRunner{err: errors.New("cannot create the sandbox's namespaces")}, "", "", "sandbox's namespaces"},
+		{"no runner", nil, "", "", "no sandbox to run it in"},
+	} {
+		// The deadline has passed: a run that waits for it ends at once,
+		// and only a run that it stopped timed out.
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now())
+		r := Binary(ctx, tc.runner, bin, prog, amd64, Result{})
+		cancel()
+		failed := r.Err != nil && tc.err != "" && strings.Contains(r.Err.Error(), tc.err)
+		if r.Output != tc.output || r.Ran != (tc.output != "") || r.Note != tc.note || (r.Err != nil || tc.err != "") && !failed {
+			t.Errorf("%s: got %+v", tc.name, r)
+		}
+	}
+	// The smoke command for a real build, none for an unavailable one.
+	f := &fakeRunner{out: "dlv v1.6.1 is unavailable on linux/amd64", exit: 1}
+	Binary(context.Background(), f, bin, prog, amd64, Result{})
+	Binary(context.Background(), f, bin, prog, amd64, Result{Unavailable: true})
+	if len(f.args) != 2 || !slices.Equal(f.args[0], []string{"version"}) || len(f.args[1]) != 0 {
+		t.Fatalf("ran with %q; want [version] then nothing", f.args)
 	}
 }
 

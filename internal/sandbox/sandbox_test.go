@@ -1,0 +1,293 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/sandbox"
+	"github.com/crossbin/crossbin/internal/verify"
+)
+
+var _ verify.Runner = sandbox.Sandbox{}
+
+// needSandbox skips under -short (the sandbox creates namespaces: root, or
+// a user allowed to create user namespaces) and gives the sandbox a
+// directory of its own to make its roots in, checked empty at the end.
+func needSandbox(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: runs binaries in new namespaces (skipped with -short)")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Cleanup(func() {
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			t.Errorf("the sandbox left %s behind in %s", left[0].Name(), tmp)
+		}
+	})
+}
+
+// fixture builds testdata/fixture for goarch with the host's go tool
+// (it has no dependencies: no network).
+func fixture(t *testing.T, goarch string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "fixture")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "-ldflags", "-X main.version=v1.2.3", "./testdata/fixture")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOPROXY=off")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the fixture for %s: %v\n%s", goarch, err, b)
+	}
+	return out
+}
+
+// run runs bin in the sandbox, skipping the test when this machine cannot
+// sandbox at all (and saying why).
+func run(t *testing.T, bin string, args ...string) (string, int, error) {
+	t.Helper()
+	out, code, err := sandbox.Sandbox{}.Run(context.Background(), bin, args...)
+	if errors.Is(err, sandbox.ErrUnsupported) {
+		t.Skip(err)
+	}
+	return out, code, err
+}
+
+// probed is what the fixture's probe printed, by key.
+func probed(t *testing.T, out string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for line := range strings.Lines(out) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ": ")
+		if ok {
+			m[k] = v
+		}
+	}
+	for _, k := range []string{"uid", "gid", "env", "wd", "read", "dial", "chroot", "proc", "home"} {
+		if _, ok := m[k]; !ok {
+			t.Fatalf("the probe printed no %q line:\n%s", k, out)
+		}
+	}
+	return m
+}
+
+// listen starts a TCP listener on 127.0.0.1 that counts the connections
+// it accepts.
+func listen(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	return l.Addr().String(), &accepted
+}
+
+// TestProbe runs the fixture, natively and under QEMU, where an untrusted
+// binary would look for secrets and a way out.
+func TestProbe(t *testing.T) {
+	needSandbox(t)
+	t.Setenv("CROSSBIN_SECRET", "canary-4d1f")
+	// A file only its owner (root, or the user running the test) may read,
+	// in directories everyone may traverse.
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret := filepath.Join(base, "token")
+	if err := os.WriteFile(secret, []byte("token-of-the-caller\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.Itoa(os.Getpid())
+
+	for _, arch := range []string{"amd64", "arm64"} {
+		t.Run(arch, func(t *testing.T) {
+			if arch != "amd64" {
+				needBinfmt(t, "aarch64")
+			}
+			bin := fixture(t, arch)
+			// Unsandboxed, the same probe reaches the file, the listener,
+			// the environment and /proc: the checks below tell a host run.
+			if arch == "amd64" {
+				addr, accepted := listen(t)
+				host := exec.Command(bin, "probe", secret, addr, pid)
+				host.Env = append(os.Environ(), "HOME="+t.TempDir())
+				b, err := host.Output()
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := probed(t, string(b))
+				if p["read"] != "ok token-of-the-caller" || p["dial"] != "ok" || !strings.Contains(p["env"], "canary-4d1f") || p["proc"] != "ok" {
+					t.Fatalf("the probe cannot tell a host run:\n%s", b)
+				}
+				for start := time.Now(); accepted.Load() == 0; time.Sleep(10 * time.Millisecond) {
+					if time.Since(start) > 5*time.Second {
+						t.Fatal("the listener did not count the host run's connection")
+					}
+				}
+			}
+
+			addr, accepted := listen(t)
+			out, code, err := run(t, bin, "probe", secret, addr, pid)
+			if err != nil || code != 0 {
+				t.Fatalf("probe: exit %d, %v\n%s", code, err, out)
+			}
+			t.Logf("the probe printed:\n%s", out)
+			p := probed(t, out)
+			if p["uid"] == "0" || p["gid"] == "0" {
+				t.Errorf("ran as uid %s gid %s", p["uid"], p["gid"])
+			}
+			if p["uid"] != strconv.Itoa(sandbox.Nobody) {
+				t.Errorf("ran as uid %s; want %d", p["uid"], sandbox.Nobody)
+			}
+			if !strings.HasPrefix(p["read"], "error ") || strings.Contains(out, "token-of-the-caller") {
+				t.Errorf("read the caller's file: %s", p["read"])
+			}
+			if !strings.HasPrefix(p["dial"], "error ") {
+				t.Errorf("connected to the test's listener: %s", p["dial"])
+			}
+			if n := accepted.Load(); n != 0 {
+				t.Errorf("the test's listener accepted %d connections", n)
+			}
+			env := strings.Fields(p["env"])
+			slices.Sort(env) // QEMU reverses it
+			if !slices.Equal(env, []string{"HOME=/", "PATH=/nonexistent"}) || strings.Contains(out, "canary-4d1f") {
+				t.Errorf("environment %q; want HOME=/ PATH=/nonexistent only", p["env"])
+			}
+			if !strings.HasPrefix(p["chroot"], "error ") || !strings.Contains(p["chroot"], "operation not permitted") {
+				t.Errorf("could chroot (and so leave its root): %s", p["chroot"])
+			}
+			if !strings.HasPrefix(p["proc"], "error ") {
+				t.Errorf("read the test process's command line: %s", p["proc"])
+			}
+			if p["wd"] != "/ ok" || p["home"] != "/ ok" {
+				t.Errorf("working directory %q, home %q; want / in its own root, writable", p["wd"], p["home"])
+			}
+		})
+	}
+}
+
+// needBinfmt skips unless binfmt_misc runs arch's binaries, enabling
+// Debian's entries first if they are registered but off.
+func needBinfmt(t *testing.T, arch string) {
+	t.Helper()
+	entry := "/proc/sys/fs/binfmt_misc/qemu-" + arch
+	if b, err := os.ReadFile(entry); err == nil && strings.HasPrefix(string(b), "enabled") {
+		return
+	}
+	if ub, err := exec.LookPath("update-binfmts"); err == nil && os.Geteuid() == 0 {
+		if b, err := exec.Command(ub, "--enable", "qemu-"+arch).CombinedOutput(); err != nil {
+			t.Logf("update-binfmts --enable qemu-%s: %v\n%s", arch, err, b)
+		}
+	}
+	if b, err := os.ReadFile(entry); err != nil || !strings.HasPrefix(string(b), "enabled") {
+		t.Skipf("binfmt_misc does not run %s binaries here (%s: %v): install qemu-user-static and run `update-binfmts --enable`", arch, entry, err)
+	}
+}
+
+// TestExit checks the exit code and output come back as they were.
+func TestExit(t *testing.T) {
+	needSandbox(t)
+	bin := fixture(t, "amd64")
+	if out, code, err := run(t, bin, "exit", "3"); err != nil || code != 3 || out != "exiting 3\n" {
+		t.Fatalf("got %q, exit %d, %v; want exiting 3, exit 3", out, code, err)
+	}
+	if out, code, err := run(t, bin, "version"); err != nil || code != 0 || out != "fixture v1.2.3\n" {
+		t.Fatalf("got %q, exit %d, %v", out, code, err)
+	}
+}
+
+// TestStop checks that stopping the context kills the binary and what it
+// started (its PID namespace goes with it) without waiting for them.
+func TestStop(t *testing.T) {
+	needSandbox(t)
+	bin := fixture(t, "amd64")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	done := make(chan error, 1)
+	var out string
+	go func() {
+		var err error
+		out, _, err = sandbox.Sandbox{}.Run(ctx, bin, "sleep")
+		done <- err
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 9 s after its deadline")
+	}
+	if errors.Is(err, sandbox.ErrUnsupported) {
+		t.Skip(err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || out != "child: ok\n" {
+		t.Fatalf("printed %q, %v; want the child started, and the deadline", out, err)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("took %s: the sleeping child outlived its parent", d)
+	}
+}
+
+// TestUnknownFormat checks a file the kernel cannot execute is reported as
+// such (verify turns it into an ELF-only check).
+func TestUnknownFormat(t *testing.T) {
+	needSandbox(t)
+	bin := filepath.Join(t.TempDir(), "junk")
+	if err := os.WriteFile(bin, []byte("\x00\x01\x02 no format starts like this\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, bin); !errors.Is(err, syscall.ENOEXEC) {
+		t.Fatalf("got %v; want ENOEXEC", err)
+	}
+}
+
+// TestInterpreterWithoutFixBinary registers a binfmt_misc entry without the
+// F flag: its interpreter is opened by path at exec time, inside the
+// sandbox, where it does not exist; the error says so.
+func TestInterpreterWithoutFixBinary(t *testing.T) {
+	needSandbox(t)
+	if os.Geteuid() != 0 {
+		t.Skip("registering a binfmt_misc entry needs root")
+	}
+	const name = "crossbin-sandbox-test"
+	entry := "/proc/sys/fs/binfmt_misc/" + name
+	remove := func() { _ = os.WriteFile(entry, []byte("-1"), 0) }
+	remove() // from an interrupted run
+	if err := os.WriteFile("/proc/sys/fs/binfmt_misc/register", []byte(":"+name+":M::CROSSBINSBX::/bin/true:"), 0); err != nil {
+		t.Skipf("cannot register a binfmt_misc entry: %v", err)
+	}
+	t.Cleanup(remove)
+	bin := filepath.Join(t.TempDir(), "foreign")
+	if err := os.WriteFile(bin, []byte("CROSSBINSBX\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec.Command(bin).Run(); err != nil {
+		t.Fatalf("the entry does not work on the host: %v", err)
+	}
+	if _, _, err := run(t, bin); err == nil || !strings.Contains(err.Error(), "F (fix-binary) flag") {
+		t.Fatalf("got %v; want an error naming the F flag", err)
+	}
+}
