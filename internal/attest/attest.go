@@ -1,5 +1,6 @@
 // Package attest says what crossbin built: an SPDX 2.3 SBOM for each
-// platform image, made from the Go build info the binary itself carries.
+// platform image, made from the Go build info the binary itself carries, and
+// an in-toto v1 statement that binds the SBOM to the image it describes.
 //
 // The build info is what the linker recorded, so the SBOM lists what was
 // really compiled, not what a go.mod asked for: the main module, every module
