@@ -124,7 +124,7 @@ func TestGuard(t *testing.T) {
 	for _, s := range g.Steps() {
 		names = append(names, s.String())
 	}
-	if !slices.Equal(names, []string{"plan", "source", "build", "verify", "guard", "publish"}) {
+	if !slices.Equal(names, []string{"plan", "source", "build", "attest", "verify", "guard", "publish"}) {
 		t.Errorf("steps %v; want the guard right before publish", names)
 	}
 }

@@ -3,8 +3,11 @@
 //
 //	plan    → one job per platform (a subset, or records of earlier builds)
 //	source  → the program's source, patched per platform (internal/source)
-//	build   → every job through one bounded pool, pushed by digest (Builder)
-//	verify  → every pushed image pulled and checked (Checker)
+//	build   → every job through one bounded pool, pushed by digest with
+//	          BuildKit's provenance (Builder)
+//	attest  → an SBOM per image from its binary's Go build info (Attester)
+//	verify  → every pushed image pulled and checked, its binary run in a
+//	          sandbox, its SBOM and provenance checked against it (Checker)
 //	publish → the digests merged into one index pushed by digest and read
 //	          back, then `<name>-<version>` tagged, then `<name>`
 //
@@ -14,8 +17,8 @@
 // tags did not move is a typed value on its Report (ErrBuildFailed,
 // ErrVerifyFailed, or a Skip such as ErrSubset), not a sentence.
 //
-// A new step (attest, sign) is one more type in this package and one more
-// entry in Steps, between verify and publish.
+// A new step (sign) is one more type in this package and one more entry in
+// Steps, between verify and publish.
 package pipeline
 
 import (
@@ -48,9 +51,9 @@ type Sources interface {
 	Prepare(ctx context.Context, prog catalog.Program, platforms []platform.Platform) (source.Prepared, error)
 }
 
-// Checker verifies one pushed image.
+// Checker verifies one pushed image and its attestations.
 type Checker interface {
-	Check(ctx context.Context, job Job, digest v1.Hash) verify.Result
+	Check(ctx context.Context, o Outcome) verify.Result
 }
 
 // Options configure a run.
@@ -60,6 +63,9 @@ type Options struct {
 	// Checker verifies images; nil pulls each from Repository and runs
 	// verify.Image on it, its binary run by Runner.
 	Checker Checker
+	// Attester attaches SBOMs; nil writes them from each binary's build
+	// info (internal/attest) beside BuildKit's provenance.
+	Attester Attester
 	// Runner runs the binaries the default Checker pulls, sandboxed
 	// (sandbox.Sandbox); nil fails their verification.
 	Runner verify.Runner
@@ -165,6 +171,7 @@ func (s Skip) Error() string { return string(s) }
 var (
 	ErrBuildFailed  = errors.New("no tag moved: a platform failed")
 	ErrVerifyFailed = errors.New("no tag moved: verification failed")
+	ErrAttestFailed = errors.New("no tag moved: an SBOM could not be written")
 	// ErrPublishFailed: the index or a tag could not be written; the
 	// program's error says which tags moved.
 	ErrPublishFailed = errors.New("publishing failed: see the error for which tags moved")

@@ -42,6 +42,8 @@ type fakes struct {
 	prepared map[string][]platform.Platform
 	built    []buildx.BuildRequest
 	checked  []string
+	attested []string
+	failAtt  map[string]bool // by job
 }
 
 func (f *fakes) Prepare(ctx context.Context, prog catalog.Program, pls []platform.Platform) (source.Prepared, error) {
@@ -107,7 +109,19 @@ func (f *fakes) Build(ctx context.Context, req buildx.BuildRequest) (v1.Hash, er
 	return d, registry.Client{}.Push(ctx, ref, img)
 }
 
-func (f *fakes) Check(_ context.Context, job Job, _ v1.Hash) verify.Result {
+// Attest records nothing new: the fakes' images carry no binary.
+func (f *fakes) Attest(_ context.Context, o Outcome, _ source.Source, released time.Time) ([]v1.Hash, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.attested = append(f.attested, o.String())
+	if released.IsZero() || f.failAtt[o.String()] {
+		return nil, errors.New("build info: not a Go binary")
+	}
+	return o.Attestations, nil
+}
+
+func (f *fakes) Check(_ context.Context, o Outcome) verify.Result {
+	job := o.Job
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.checked = append(f.checked, job.String())
@@ -155,7 +169,7 @@ func fakeRun(t *testing.T, f *fakes, wrap func(http.Handler) http.Handler, targe
 
 func runIn(f *fakes, repo string, in map[string]string, targets ...Target) (Result, string, error) {
 	f.repo = repo
-	opt := Options{Builder: f, Sources: f, Checker: f, Repository: repo, Jobs: 2, Root: "/repo", Inputs: in}
+	opt := Options{Builder: f, Sources: f, Checker: f, Attester: f, Repository: repo, Jobs: 2, Root: "/repo", Inputs: in}
 	res, err := Run(context.Background(), opt, targets)
 	return res, repo, err
 }
@@ -180,7 +194,7 @@ func TestRunIsolatesFailures(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "bad v1.0.0: 1 platform(s) failed") || !strings.Contains(err.Error(), "linux/arm64: buildx build: boom") {
 		t.Fatalf("err = %v", err)
 	}
-	if stepNames(res) != "plan source build verify publish" {
+	if stepNames(res) != "plan source build attest verify publish" {
 		t.Errorf("steps = %q", stepNames(res))
 	}
 	g, b := res.Reports[0], res.Reports[1]
@@ -205,6 +219,9 @@ func TestRunIsolatesFailures(t *testing.T) {
 	}
 	if slices.ContainsFunc(f.checked, func(s string) bool { return strings.HasPrefix(s, "bad ") }) {
 		t.Errorf("a program that failed to build was verified: %v", f.checked)
+	}
+	if slices.Sort(f.attested); strings.Join(f.attested, ",") != "good linux/amd64,good linux/riscv64,good linux/s390x" {
+		t.Errorf("attested %v; want every image of the program that built", f.attested)
 	}
 	// The unavailable platform needs no source and builds unavailable/;
 	// the patched platform builds from its patched copy.
@@ -293,8 +310,8 @@ func TestRunBuiltOutcomes(t *testing.T) {
 	}
 	f := &fakes{}
 	res, _, err := runIn(f, repo, nil, Target{Program: prog, Built: built, Publish: true}, Target{Program: prog, Err: errors.New("no record for linux/amd64")})
-	if len(f.built) != 0 || len(f.prepared) != 0 {
-		t.Errorf("built %v, prepared %v", f.built, f.prepared)
+	if len(f.built) != 0 || len(f.prepared) != 0 || len(f.attested) != 0 {
+		t.Errorf("built %v, prepared %v, attested %v: a distributed run's images come with their SBOMs", f.built, f.prepared, f.attested)
 	}
 	if !res.Reports[0].TagsMoved() || len(f.checked) != 2 || published(t, repo+":good-v1.0.0") == nil {
 		t.Errorf("moved %v, checked %v", res.Reports[0].TagsMoved(), f.checked)
@@ -391,7 +408,7 @@ func TestRunTagOrder(t *testing.T) {
 func TestRunTimeouts(t *testing.T) {
 	f := &fakes{hang: map[string]bool{"slowsrc": true, "slowbuild linux/arm64": true}}
 	f.repo = registrytest.Serve(t)
-	opt := Options{Builder: f, Sources: f, Checker: f, Repository: f.repo, Jobs: 2, SourceTimeout: 50 * time.Millisecond, BuildTimeout: 50 * time.Millisecond}
+	opt := Options{Builder: f, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 2, SourceTimeout: 50 * time.Millisecond, BuildTimeout: 50 * time.Millisecond}
 	res, err := Run(context.Background(), opt, []Target{
 		{Program: fakeProgram(t, "slowsrc", "linux/amd64"), Publish: true},
 		{Program: fakeProgram(t, "slowbuild", "linux/amd64", "linux/arm64"), Publish: true},
@@ -435,7 +452,7 @@ func TestRunCancelledMidMerge(t *testing.T) {
 				})
 			})
 			f := &fakes{repo: repo}
-			opt := Options{Builder: f, Sources: f, Checker: f, Repository: repo, Jobs: 1, Inputs: map[string]string{"good": "sha256:in"}}
+			opt := Options{Builder: f, Sources: f, Checker: f, Attester: f, Repository: repo, Jobs: 1, Inputs: map[string]string{"good": "sha256:in"}}
 			res, err := Run(ctx, opt, []Target{{Program: fakeProgram(t, "good", "linux/amd64"), Publish: true}})
 			version, moving := published(t, repo+":good-v1.0.0"), published(t, repo+":good")
 			if tc.wantTags {
@@ -455,7 +472,7 @@ func TestRunCancelledMidMerge(t *testing.T) {
 // beside the title, version and inputs.
 func TestRunAnnotations(t *testing.T) {
 	f := &fakes{repo: registrytest.Serve(t)}
-	opt := Options{Builder: f, Sources: f, Checker: f, Repository: f.repo, Jobs: 1, Inputs: map[string]string{"good": "sha256:in"},
+	opt := Options{Builder: f, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 1, Inputs: map[string]string{"good": "sha256:in"},
 		Annotations: map[string]string{"org.opencontainers.image.created": "2026-01-02T03:04:05Z"}}
 	if _, err := Run(context.Background(), opt, []Target{{Program: fakeProgram(t, "good", "linux/amd64"), Publish: true}}); err != nil {
 		t.Fatal(err)
@@ -465,5 +482,18 @@ func TestRunAnnotations(t *testing.T) {
 		"org.opencontainers.image.version": "v1.0.0", inputs.Annotation: "sha256:in"}
 	if !maps.Equal(got, want) {
 		t.Errorf("annotations %v; want %v", got, want)
+	}
+}
+
+// TestRunAttestFailureMovesNoTag: an image whose SBOM cannot be written is
+// not verified or published.
+func TestRunAttestFailureMovesNoTag(t *testing.T) {
+	f := &fakes{failAtt: map[string]bool{"good linux/arm64": true}}
+	res, repo, err := fakeRun(t, f, nil, Target{Program: fakeProgram(t, "good", "linux/amd64", "linux/arm64"), Publish: true})
+	if err == nil || !strings.Contains(err.Error(), "linux/arm64: attest: build info: not a Go binary") {
+		t.Errorf("err = %v", err)
+	}
+	if !errors.Is(res.Reports[0].Unmoved, ErrAttestFailed) || len(f.checked) != 0 || published(t, repo+":good-v1.0.0") != nil {
+		t.Errorf("unmoved %v, checked %v", res.Reports[0].Unmoved, f.checked)
 	}
 }

@@ -28,9 +28,10 @@ type Step interface {
 	Run(ctx context.Context, c *Context) error
 }
 
-// Steps is the default order: plan → source → build → verify → publish.
+// Steps is the default order: plan → source → build → attest → verify →
+// publish.
 func Steps() []Step {
-	return []Step{PlanStep{}, SourceStep{}, BuildStep{}, VerifyStep{}, PublishStep{}}
+	return []Step{PlanStep{}, SourceStep{}, BuildStep{}, AttestStep{}, VerifyStep{}, PublishStep{}}
 }
 
 // Context is what the steps of one run share.
@@ -224,7 +225,7 @@ func (VerifyStep) Run(ctx context.Context, c *Context) error {
 		return jobs
 	}
 	c.forEachJob(all, func(_ int, o *Outcome) {
-		o.Verify = check.Check(ctx, o.Job, o.Digest)
+		o.Verify = check.Check(ctx, *o)
 		if o.Verify.Err != nil {
 			o.Err = fmt.Errorf("verify: %w", o.Verify.Err)
 		}
@@ -246,12 +247,16 @@ type pullChecker struct {
 	run  verify.Runner
 }
 
-func (p pullChecker) Check(ctx context.Context, job Job, digest v1.Hash) verify.Result {
-	img, err := p.reg.ImageByDigest(ctx, p.repo, digest)
+func (p pullChecker) Check(ctx context.Context, o Outcome) verify.Result {
+	img, err := p.reg.ImageByDigest(ctx, p.repo, o.Digest)
 	if err != nil {
-		return verify.Result{Platform: job.Platform, Err: err}
+		return verify.Result{Platform: o.Platform, Err: err}
 	}
-	return verify.Image(ctx, p.run, img, job.Program, job.Platform)
+	stmts, err := p.reg.Statements(ctx, p.repo, o.Attestations)
+	if err != nil {
+		return verify.Result{Platform: o.Platform, Err: fmt.Errorf("attestations: %w", err)}
+	}
+	return verify.Image(ctx, p.run, img, o.Digest, stmts, o.Program, o.Platform)
 }
 
 // PublishStep merges each verified target's images into one index under its

@@ -34,6 +34,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/platform"
@@ -326,6 +328,108 @@ func (c Client) PushIndex(ctx context.Context, repo string, platforms []Platform
 		return v1.Hash{}, fmt.Errorf("push the index %s: %w", ref, err)
 	}
 	return digest, nil
+}
+
+// InTotoMediaType is the media type of an in-toto statement layer, and
+// PredicateTypeKey the layer annotation naming its predicate type, as
+// BuildKit writes attestation manifests.
+const (
+	InTotoMediaType  = "application/vnd.in-toto+json"
+	PredicateTypeKey = "in-toto.io/predicate-type"
+)
+
+// Attach adds an in-toto statement to the attestations of the image
+// repo@image: as one more layer of the first attestation manifest (where
+// BuildKit put its provenance), or as a new attestation manifest when there
+// is none. It pushes the result by digest and returns the attestation list
+// with the first entry replaced.
+func (c Client) Attach(ctx context.Context, repo string, image v1.Hash, attestations []v1.Hash, statement []byte, predicateType string) (_ []v1.Hash, err error) {
+	ctx, done := c.bound(ctx)
+	defer func() { err = done(err) }()
+	var base v1.Image = mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	if len(attestations) > 0 {
+		if base, err = c.ImageByDigest(ctx, repo, attestations[0]); err != nil {
+			return nil, err
+		}
+	}
+	att, err := mutate.Append(base, mutate.Addendum{
+		Layer:       static.NewLayer(statement, InTotoMediaType),
+		MediaType:   InTotoMediaType,
+		Annotations: map[string]string{PredicateTypeKey: predicateType},
+	})
+	if err != nil {
+		return nil, err
+	}
+	d, err := att.Digest()
+	if err != nil {
+		return nil, err
+	}
+	ref, err := name.NewDigest(repo + "@" + d.String())
+	if err != nil {
+		return nil, err
+	}
+	if err := remote.Write(ref, att, c.options(ctx)...); err != nil {
+		return nil, fmt.Errorf("push the attestation manifest of %s@%s: %w", repo, image, err)
+	}
+	if len(attestations) == 0 {
+		return []v1.Hash{d}, nil
+	}
+	return append([]v1.Hash{d}, attestations[1:]...), nil
+}
+
+// Statement is one in-toto statement found in an attestation manifest.
+type Statement struct {
+	PredicateType string
+	Data          []byte
+}
+
+// Statements reads the in-toto statements of the attestation manifests
+// repo@attestations, in order.
+func (c Client) Statements(ctx context.Context, repo string, attestations []v1.Hash) ([]Statement, error) {
+	var out []Statement
+	for _, a := range attestations {
+		img, err := c.ImageByDigest(ctx, repo, a)
+		if err != nil {
+			return nil, err
+		}
+		m, err := img.Manifest()
+		if err != nil {
+			return nil, fmt.Errorf("read the attestation manifest %s: %w", a, err)
+		}
+		for _, l := range m.Layers {
+			pt := l.Annotations[PredicateTypeKey]
+			if pt == "" {
+				continue
+			}
+			layer, err := img.LayerByDigest(l.Digest)
+			if err != nil {
+				return nil, err
+			}
+			rc, err := layer.Uncompressed()
+			if err != nil {
+				return nil, fmt.Errorf("read the %s statement of %s: %w", pt, a, err)
+			}
+			data, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return nil, fmt.Errorf("read the %s statement of %s: %w", pt, a, err)
+			}
+			out = append(out, Statement{PredicateType: pt, Data: data})
+		}
+	}
+	return out, nil
+}
+
+// AttestationsOf lists the attestation manifests in the index that
+// describe the image digest.
+func (i Index) AttestationsOf(digest v1.Hash) []v1.Hash {
+	var out []v1.Hash
+	for _, a := range i.Attestations {
+		if a.Annotations[ReferenceDigestKey] == digest.String() {
+			out = append(out, a.Digest)
+		}
+	}
+	return out
 }
 
 // IndexByDigest reads the index repo@digest.

@@ -321,3 +321,38 @@ func TestTimeout(t *testing.T) {
 		t.Errorf("canceled: %v", err)
 	}
 }
+
+// TestAttach: a statement becomes a layer of the image's first attestation
+// manifest, or a new attestation manifest; Statements reads it back.
+func TestAttach(t *testing.T) {
+	repo := registrytest.Serve(t)
+	ctx := context.Background()
+	c := Client{}
+	img := pushPlatformImage(t, c, repo, v1.Platform{OS: "linux", Architecture: "riscv64"})
+	d, _ := img.Digest()
+
+	fresh, err := c.Attach(ctx, repo, d, nil, []byte(`{"sbom":1}`), "https://spdx.dev/Document")
+	if err != nil || len(fresh) != 1 {
+		t.Fatalf("Attach to nothing = %v, %v", fresh, err)
+	}
+	provenance := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	provenance, _ = mutate.Append(provenance, mutate.Addendum{Layer: static.NewLayer([]byte(`{"slsa":1}`), InTotoMediaType), MediaType: InTotoMediaType,
+		Annotations: map[string]string{PredicateTypeKey: "https://slsa.dev/provenance/v1"}})
+	pd, _ := provenance.Digest()
+	pref, _ := name.NewDigest(repo + "@" + pd.String())
+	if err := c.Push(ctx, pref, provenance); err != nil {
+		t.Fatal(err)
+	}
+	other := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("e", 64)}
+	both, err := c.Attach(ctx, repo, d, []v1.Hash{pd, other}, []byte(`{"sbom":2}`), "https://spdx.dev/Document")
+	if err != nil || len(both) != 2 || both[0] == pd || both[1] != other {
+		t.Fatalf("Attach to BuildKit's = %v, %v", both, err)
+	}
+	got, err := c.Statements(ctx, repo, both[:1])
+	if err != nil || len(got) != 2 || got[0].PredicateType != "https://slsa.dev/provenance/v1" || string(got[1].Data) != `{"sbom":2}` {
+		t.Errorf("Statements = %+v, %v", got, err)
+	}
+	if got, _ := c.Statements(ctx, repo, fresh); len(got) != 1 || got[0].PredicateType != "https://spdx.dev/Document" {
+		t.Errorf("the new manifest's statements: %+v", got)
+	}
+}

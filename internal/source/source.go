@@ -43,9 +43,10 @@ type Preparer struct {
 // Source is a prepared module source.
 type Source struct {
 	Module   gotool.Module
-	Released time.Time // the version's release time (SOURCE_DATE_EPOCH)
-	Dir      string    // the source tree to build
-	Patches  []string  // names of the patches applied; empty for pristine
+	Released time.Time     // the version's release time (SOURCE_DATE_EPOCH)
+	Dir      string        // the source tree to build
+	Patches  []string      // names of the patches applied; empty for pristine
+	Applied  []patch.Patch // the patches themselves, in order
 }
 
 // Fetch obtains the program's pristine source: its module at the pinned
@@ -185,7 +186,7 @@ func (p Preparer) Patch(ctx context.Context, prog catalog.Program, src Source, p
 	}
 	dir := filepath.Join(p.CacheDir, "source", prog.Name+"-"+prog.Version+"-"+key)
 	out := src
-	out.Dir, out.Patches = dir, names
+	out.Dir, out.Patches, out.Applied = dir, names, patches
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 		return out, nil
 	}

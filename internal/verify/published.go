@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/platform"
@@ -12,8 +13,7 @@ import (
 
 // Published verifies the index a program's tag points at: it must hold
 // exactly the program's platforms, each passing Image (its binary run with
-// run). Attestation manifests are not platforms and are left to their own
-// checks.
+// run, its SBOM and provenance checked against it).
 func Published(ctx context.Context, run Runner, reg registry.Client, tag string, prog catalog.Program) ([]Result, error) {
 	idx, err := reg.Index(ctx, tag)
 	if err != nil {
@@ -37,7 +37,11 @@ func Published(ctx context.Context, run Runner, reg registry.Client, tag string,
 		if err != nil {
 			return results, fmt.Errorf("%s %s: %w", tag, pl, err)
 		}
-		results = append(results, Image(ctx, run, img, prog, pl))
+		stmts, err := reg.Statements(ctx, repository(tag), idx.AttestationsOf(d.Digest))
+		if err != nil {
+			return results, fmt.Errorf("%s %s: attestations: %w", tag, pl, err)
+		}
+		results = append(results, Image(ctx, run, img, d.Digest, stmts, prog, pl))
 	}
 	for _, pl := range prog.Platforms {
 		if !slices.Contains(seen, pl) {
@@ -50,4 +54,12 @@ func Published(ctx context.Context, run Runner, reg registry.Client, tag string,
 		}
 	}
 	return results, nil
+}
+
+// repository is tag without its tag.
+func repository(tag string) string {
+	if i := strings.LastIndex(tag, ":"); i > strings.LastIndex(tag, "/") {
+		return tag[:i]
+	}
+	return tag
 }

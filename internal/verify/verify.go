@@ -37,7 +37,9 @@ type Result struct {
 	Ran         bool   // the binary was executed
 	Output      string // first line of what it printed
 	Note        string // e.g. why it was not run
-	Err         error
+	// SBOM and Provenance report that those attestations were checked.
+	SBOM, Provenance bool
+	Err              error
 }
 
 // Runner executes a binary for its smoke command, isolated from the host:
@@ -54,8 +56,9 @@ const RunTimeout = 2 * time.Minute
 // ErrCannotRun reports that this machine cannot execute a binary.
 var ErrCannotRun = errors.New("this machine cannot execute it")
 
-// Image verifies the image of prog for pl, running its binary with run.
-func Image(ctx context.Context, run Runner, img v1.Image, prog catalog.Program, pl platform.Platform) Result {
+// Image verifies the image of prog for pl, running its binary with run,
+// and its attestations stmts (see Attestations); digest names the image.
+func Image(ctx context.Context, run Runner, img v1.Image, digest v1.Hash, stmts []registry.Statement, prog catalog.Program, pl platform.Platform) Result {
 	r := Result{Platform: pl, Unavailable: !prog.Available(pl)}
 	dir, err := os.MkdirTemp("", "crossbin-verify-")
 	if err != nil {
@@ -68,7 +71,13 @@ func Image(ctx context.Context, run Runner, img v1.Image, prog catalog.Program, 
 		r.Err = fmt.Errorf("%s %s: %w", prog.Name, pl, err)
 		return r
 	}
-	return Binary(ctx, run, bin, prog, pl, r)
+	if r = Binary(ctx, run, bin, prog, pl, r); r.Err != nil {
+		return r
+	}
+	if r.SBOM, r.Provenance, err = Attestations(stmts, digest, bin, prog, pl); err != nil {
+		r.Err = fmt.Errorf("%s %s: %w", prog.Name, pl, err)
+	}
+	return r
 }
 
 // Binary verifies an extracted binary, running it with run; r carries what

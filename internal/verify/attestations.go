@@ -1,0 +1,83 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/crossbin/crossbin/internal/attest"
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/registry"
+)
+
+// provenancePrefix starts every SLSA provenance predicate type BuildKit
+// writes (v0.2 and v1).
+const provenancePrefix = "https://slsa.dev/provenance/"
+
+// Attestations checks a platform image's in-toto statements against its
+// binary: an SBOM about this image that lists exactly what the binary's
+// build info says it was compiled from, for the pinned module and version
+// (attest.Check), and BuildKit's provenance naming the pinned VERSION.
+func Attestations(stmts []registry.Statement, image v1.Hash, bin string, prog catalog.Program, pl platform.Platform) (sbom, provenance bool, err error) {
+	var errs []error
+	for _, st := range stmts {
+		switch {
+		case st.PredicateType == attest.PredicateSPDX:
+			if err := checkSBOM(st.Data, image, bin, prog, pl); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			sbom = true
+		case strings.HasPrefix(st.PredicateType, provenancePrefix):
+			if err := checkProvenance(st.Data, prog); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			provenance = true
+		}
+	}
+	if !sbom && len(errs) == 0 {
+		errs = append(errs, errors.New("no SBOM attestation"))
+	}
+	if !provenance && len(errs) == 0 {
+		errs = append(errs, errors.New("no provenance attestation"))
+	}
+	return sbom, provenance, errors.Join(errs...)
+}
+
+func checkSBOM(data []byte, image v1.Hash, bin string, prog catalog.Program, pl platform.Platform) error {
+	_, subjects, predicate, err := attest.ParseStatement(data)
+	if err != nil {
+		return fmt.Errorf("SBOM: %w", err)
+	}
+	if len(subjects) != 1 || subjects[0] != image.String() {
+		return fmt.Errorf("SBOM: it is about %v, not the image %s", subjects, image)
+	}
+	doc, err := attest.ReadSPDX(predicate)
+	if err != nil {
+		return fmt.Errorf("SBOM: %w", err)
+	}
+	s := attest.Subject{Name: prog.Name, Module: prog.Module, Version: prog.Version, Platform: pl, Unavailable: !prog.Available(pl)}
+	if err := attest.Check(doc, bin, s); err != nil {
+		return fmt.Errorf("SBOM: %w", err)
+	}
+	return nil
+}
+
+func checkProvenance(data []byte, prog catalog.Program) error {
+	_, _, predicate, err := attest.ParseStatement(data)
+	if err != nil {
+		return fmt.Errorf("provenance: %w", err)
+	}
+	v, ok := attest.ProvenanceArg(predicate, "VERSION")
+	switch {
+	case !ok:
+		return errors.New("provenance: it records no VERSION build argument")
+	case v != prog.Version:
+		return fmt.Errorf("provenance: it builds VERSION=%s, not the pinned %s", v, prog.Version)
+	}
+	return nil
+}
