@@ -169,12 +169,27 @@ func (v Verified) String() string {
 		if r.Note != "" {
 			detail = r.Note
 		}
-		fmt.Fprintf(&b, "%-14s %-11s %-34s %-8s %s\n", r.Platform, kind(r), r.ELF, status, detail)
+		fmt.Fprintf(&b, "%-14s %-11s %-34s %-24s %-8s %s\n", r.Platform, kind(r), r.ELF, checks(r), status, detail)
 	}
 	if v.OK {
-		fmt.Fprintf(&b, "%s: %d platforms verified\n", v.Tag, len(v.Results))
+		fmt.Fprintf(&b, "%s: %d platforms verified (ELF header, a sandboxed run, SBOM against the binary, provenance)\n", v.Tag, len(v.Results))
 	}
 	return b.String()
+}
+
+// checks names the checks that ran for a platform.
+func checks(r verify.Result) string {
+	c := []string{"elf"}
+	if r.Ran {
+		c = append(c, "run")
+	}
+	if r.SBOM {
+		c = append(c, "sbom")
+	}
+	if r.Provenance {
+		c = append(c, "provenance")
+	}
+	return strings.Join(c, "+")
 }
 
 func kind(r verify.Result) string {

@@ -28,6 +28,11 @@ import (
 // program was built from.
 const Annotation = "dev.crossbin.inputs"
 
+// recipe names how crossbin turns inputs into a published index; it
+// changes when that changes, so every program is published again: v2
+// publishes each image with its SBOM and provenance.
+const recipe = "v2"
+
 // UnavailableDir is where the unavailable program lives under the
 // repository root; its image is built for every unavailable platform.
 func UnavailableDir(root string) string { return filepath.Join(root, "unavailable") }
@@ -49,7 +54,7 @@ type Set struct {
 // Of is the digest of everything prog's images are built from.
 func (s Set) Of(prog catalog.Program) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "crossbin inputs v1\ngo image %s\n", s.GoImage)
+	fmt.Fprintf(h, "crossbin inputs %s\ngo image %s\n", recipe, s.GoImage)
 	for _, t := range s.Tools {
 		fmt.Fprintf(h, "tool %s %s\n", t.Module, t.Version)
 	}

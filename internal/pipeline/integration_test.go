@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossbin/crossbin/internal/attest"
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/pipeline"
@@ -68,7 +69,29 @@ func TestShfmtEveryPlatform(t *testing.T) {
 			if r.Platform.Arch != "386" && !r.Ran {
 				t.Errorf("%s %s was not run (%s)", tag, r.Platform, r.Note)
 			}
+			if !r.SBOM || !r.Provenance {
+				t.Errorf("%s %s: SBOM checked %v, provenance checked %v", tag, r.Platform, r.SBOM, r.Provenance)
+			}
 		}
+	}
+	if mods := sbomModules(t, opt, rep.Outcomes[0]); mods["mvdan.cc/sh/v3"] != shfmt.Version || mods["golang.org/x/sys"] == "" {
+		t.Errorf("the amd64 SBOM lists %v; want mvdan.cc/sh/v3 at the pin and its dependencies", mods)
+	}
+
+	// The same images without their attestations fail verification.
+	var bare []registry.Platform
+	for _, o := range rep.Outcomes {
+		bare = append(bare, registry.Platform{Image: o.Digest})
+	}
+	d, err := opt.Registry.PushIndex(ctx, opt.Repository, bare, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Registry.Tag(ctx, opt.Repository+":shfmt-no-sbom", d); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verify.Published(ctx, opt.Runner, opt.Registry, opt.Repository+":shfmt-no-sbom", shfmt); err == nil || !strings.Contains(err.Error(), "no SBOM attestation") {
+		t.Errorf("an index without SBOMs verified: %v", err)
 	}
 
 	again, err := pipeline.Build(ctx, opt, shfmt, nil)
@@ -248,4 +271,33 @@ func TestNoSecretInProvenance(t *testing.T) {
 			t.Errorf("the secret is in the %s", what)
 		}
 	}
+}
+
+// sbomModules reads the SBOM attached to o's image: module path → version.
+func sbomModules(t *testing.T, opt pipeline.Options, o pipeline.Outcome) map[string]string {
+	t.Helper()
+	stmts, err := opt.Registry.Statements(context.Background(), opt.Repository, o.Attestations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range stmts {
+		if st.PredicateType != attest.PredicateSPDX {
+			continue
+		}
+		_, _, predicate, err := attest.ParseStatement(st.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := attest.ReadSPDX(predicate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mods := map[string]string{}
+		for _, p := range doc.Packages {
+			mods[p.PackageName] = p.PackageVersion
+		}
+		return mods
+	}
+	t.Fatalf("%s has no SBOM", o.Platform)
+	return nil
 }

@@ -25,13 +25,21 @@ func TestHelmRiscv64NeedsItsPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	riscv, _ := platform.Parse("linux/riscv64")
+	amd64, _ := platform.Parse("linux/amd64")
 	subset := []platform.Platform{riscv}
 
 	opt := stacktest.Pipeline(t, cfg, ep, "crossbin-test", cfg.CacheDir, patches)
-	rep, err := pipeline.Build(ctx, opt, helm, subset)
+	rep, err := pipeline.Build(ctx, opt, helm, []platform.Platform{riscv, amd64})
 	t.Logf("\n%s", rep.Table())
 	if err != nil {
 		t.Fatalf("with the patch: %v", err)
+	}
+	// Each platform's SBOM says what was compiled there: the patch raised
+	// procfs for riscv64 only.
+	for i, want := range []string{"v0.6.0", "v0.2.0"} {
+		if got := sbomModules(t, opt, rep.Outcomes[i])["github.com/prometheus/procfs"]; got != want {
+			t.Errorf("%s SBOM: procfs %s, want %s", rep.Outcomes[i].Platform, got, want)
+		}
 	}
 	o := rep.Outcomes[0]
 	if strings.Join(o.Patches, ",") != "helm-procfs-riscv64" {

@@ -301,11 +301,20 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 	if in := c.Inputs[prog.Name]; in != "" {
 		annotations[inputs.Annotation] = in
 	}
+	// Unchanged: both tags hold exactly these images, from the same
+	// inputs, each with as many attestation manifests as this run has
+	// (an index published before attestations existed is replaced).
 	unchanged := true
 	for _, tag := range rep.Tags {
 		current, err := c.Registry.Index(ctx, tag)
 		if err != nil || !slices.Equal(current.Digests(), digests) || current.Annotations[inputs.Annotation] != annotations[inputs.Annotation] {
 			unchanged = false
+			continue
+		}
+		for _, p := range platforms {
+			if len(current.AttestationsOf(p.Image)) < len(p.Attestations) {
+				unchanged = false
+			}
 		}
 	}
 	if unchanged {

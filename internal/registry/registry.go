@@ -115,7 +115,8 @@ type Index struct {
 	// Attestations are the attestation manifests, in index order.
 	Attestations []v1.Descriptor
 	Annotations  map[string]string
-	index        v1.ImageIndex
+	repo         name.Repository
+	client       Client
 }
 
 // Digests lists the platform images' digests, in index order.
@@ -127,8 +128,11 @@ func (i Index) Digests() []v1.Hash {
 	return out
 }
 
-// Image is the platform image d of the index.
-func (i Index) Image(d v1.Descriptor) (v1.Image, error) { return i.index.Image(d.Digest) }
+// Image is the platform image d of the index, read with ctx (the image's
+// content is read lazily, after Index returned).
+func (i Index) Image(ctx context.Context, d v1.Descriptor) (v1.Image, error) {
+	return i.client.ImageByDigest(ctx, i.repo.Name(), d.Digest)
+}
 
 // IsAttestation reports whether d is an attestation manifest.
 func IsAttestation(d v1.Descriptor) bool {
@@ -160,7 +164,7 @@ func (c Client) Index(ctx context.Context, tag string) (_ Index, err error) {
 	if err != nil {
 		return Index{}, err
 	}
-	out := Index{Ref: tag, Digest: d, Annotations: m.Annotations, index: idx}
+	out := Index{Ref: tag, Digest: d, Annotations: m.Annotations, repo: ref.Context(), client: c}
 	for _, desc := range m.Manifests {
 		if IsAttestation(desc) {
 			out.Attestations = append(out.Attestations, desc)
@@ -419,6 +423,9 @@ func (c Client) Statements(ctx context.Context, repo string, attestations []v1.H
 	}
 	return out, nil
 }
+
+// Repository is the repository the index was read from.
+func (i Index) Repository() string { return i.repo.Name() }
 
 // AttestationsOf lists the attestation manifests in the index that
 // describe the image digest.

@@ -94,7 +94,7 @@ func TestIndex(t *testing.T) {
 
 	// The platform image comes out of the index, by digest and by platform.
 	dir := t.TempDir()
-	img, err := got.Image(got.Platforms[1])
+	img, err := got.Image(ctx, got.Platforms[1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,5 +354,25 @@ func TestAttach(t *testing.T) {
 	}
 	if got, _ := c.Statements(ctx, repo, fresh); len(got) != 1 || got[0].PredicateType != "https://spdx.dev/Document" {
 		t.Errorf("the new manifest's statements: %+v", got)
+	}
+}
+
+// TestIndexImageAfterTimeout: an index read under the call timeout still
+// yields its images afterwards (their content is read lazily).
+func TestIndexImageAfterTimeout(t *testing.T) {
+	repo := registrytest.Serve(t)
+	c := Client{Timeout: time.Second}
+	img := pushPlatformImage(t, c, repo, v1.Platform{OS: "linux", Architecture: "amd64"})
+	registrytest.PushIndex(t, []registrytest.Manifest{{Image: img, Platform: v1.Platform{OS: "linux", Architecture: "amd64"}}}, nil, repo+":x")
+	idx, err := c.Index(context.Background(), repo+":x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := idx.Image(context.Background(), idx.Platforms[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ExtractFile(got, "bin/x", filepath.Join(t.TempDir(), "x")); err != nil {
+		t.Errorf("read the image after Index returned: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/platform"
@@ -33,11 +32,11 @@ func Published(ctx context.Context, run Runner, reg registry.Client, tag string,
 			return results, fmt.Errorf("%s holds %s, which is not one of %s's platforms", tag, pl, prog.Name)
 		}
 		seen = append(seen, pl)
-		img, err := idx.Image(d)
+		img, err := idx.Image(ctx, d)
 		if err != nil {
 			return results, fmt.Errorf("%s %s: %w", tag, pl, err)
 		}
-		stmts, err := reg.Statements(ctx, repository(tag), idx.AttestationsOf(d.Digest))
+		stmts, err := reg.Statements(ctx, idx.Repository(), idx.AttestationsOf(d.Digest))
 		if err != nil {
 			return results, fmt.Errorf("%s %s: attestations: %w", tag, pl, err)
 		}
@@ -54,12 +53,4 @@ func Published(ctx context.Context, run Runner, reg registry.Client, tag string,
 		}
 	}
 	return results, nil
-}
-
-// repository is tag without its tag.
-func repository(tag string) string {
-	if i := strings.LastIndex(tag, ":"); i > strings.LastIndex(tag, "/") {
-		return tag[:i]
-	}
-	return tag
 }
