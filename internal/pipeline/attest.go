@@ -54,12 +54,7 @@ func (AttestStep) Run(ctx context.Context, c *Context) error {
 		}
 		o.Attestations = atts
 	})
-	for _, i := range c.live() {
-		if failed := c.Reports[i].Failed(); len(failed) > 0 {
-			c.Reports[i].Unmoved = ErrAttestFailed
-			c.Reports[i].Err = failures(c.Reports[i].Program, failed)
-		}
-	}
+	c.settle(ErrAttestFailed)
 	return nil
 }
 

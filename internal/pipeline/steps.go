@@ -72,6 +72,17 @@ func (c *Context) pending(i int) []int {
 	return out
 }
 
+// settle fails every live target with a failed job: its error lists them,
+// and unmoved says why its tags stay.
+func (c *Context) settle(unmoved error) {
+	for _, i := range c.live() {
+		if failed := c.Reports[i].Failed(); len(failed) > 0 {
+			c.Reports[i].Unmoved = unmoved
+			c.Reports[i].Err = failures(c.Reports[i].Program, failed)
+		}
+	}
+}
+
 // forEachJob runs f for the outcomes picked by jobs of every live target,
 // at most opt.Jobs at once.
 func (c *Context) forEachJob(jobs func(i int) []int, f func(i int, o *Outcome)) {
@@ -198,12 +209,7 @@ func (BuildStep) Run(ctx context.Context, c *Context) error {
 		}
 		log.Info("platform built", "digest", o.Digest.String(), "duration", o.Duration.Round(100*time.Millisecond), "done", done)
 	})
-	for _, i := range c.live() {
-		if failed := c.Reports[i].Failed(); len(failed) > 0 {
-			c.Reports[i].Unmoved = ErrBuildFailed
-			c.Reports[i].Err = failures(c.Reports[i].Program, failed)
-		}
-	}
+	c.settle(ErrBuildFailed)
 	return nil
 }
 
@@ -230,12 +236,7 @@ func (VerifyStep) Run(ctx context.Context, c *Context) error {
 			o.Err = fmt.Errorf("verify: %w", o.Verify.Err)
 		}
 	})
-	for _, i := range c.live() {
-		if failed := c.Reports[i].Failed(); len(failed) > 0 {
-			c.Reports[i].Unmoved = ErrVerifyFailed
-			c.Reports[i].Err = failures(c.Reports[i].Program, failed)
-		}
-	}
+	c.settle(ErrVerifyFailed)
 	return nil
 }
 
