@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -311,3 +312,36 @@ func TestRegistryAddr(t *testing.T) {
 		t.Errorf("registryURL = %q", got)
 	}
 }
+
+// TestBuildAllShowsProgress: while tools build, a line names the ones still
+// building and the time so far, at every interval.
+func TestBuildAllShowsProgress(t *testing.T) {
+	var out strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) }), nil))
+	tools := []Tool{{Name: "buildkit"}, {Name: "registry"}}
+	err := buildAll(context.Background(), log, tools, 20*time.Millisecond, func(ctx context.Context, tl Tool) error {
+		if tl.Name == "registry" {
+			time.Sleep(120 * time.Millisecond)
+			return nil
+		}
+		time.Sleep(400 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	text := out.String()
+	mu.Unlock()
+	if strings.Count(text, "still building tools") < 3 || !strings.Contains(text, "tools=buildkit,registry") || !strings.Contains(text, "tools=buildkit elapsed=") {
+		t.Errorf("progress lines:\n%s", text)
+	}
+	if err := buildAll(context.Background(), log, tools, time.Hour, func(context.Context, Tool) error { return errors.New("boom") }); err == nil {
+		t.Error("a failed build was not reported")
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

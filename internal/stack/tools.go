@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -59,16 +61,59 @@ func (t Tool) installed(cacheDir string) bool {
 	return true
 }
 
+// progressEvery is how often a first run says which tools it is still
+// building, so nobody watches one silent line for minutes.
+const progressEvery = 10 * time.Second
+
 // ensureTools builds every tool that is not cached yet, concurrently.
 func ensureTools(ctx context.Context, log *slog.Logger, cacheDir string, goEnv []string, tools []Tool) error {
-	g, ctx := errgroup.WithContext(ctx)
+	var missing []Tool
 	for _, t := range tools {
-		if t.installed(cacheDir) {
-			continue
+		if !t.installed(cacheDir) {
+			missing = append(missing, t)
 		}
-		g.Go(func() error { return buildTool(ctx, log, cacheDir, goEnv, t) })
 	}
-	return g.Wait()
+	return buildAll(ctx, log, missing, progressEvery, func(ctx context.Context, t Tool) error {
+		return buildTool(ctx, log, cacheDir, goEnv, t)
+	})
+}
+
+// buildAll runs build for every tool at once and, every interval until
+// they are done, logs which are still building and for how long.
+func buildAll(ctx context.Context, log *slog.Logger, tools []Tool, every time.Duration, build func(context.Context, Tool) error) error {
+	if len(tools) == 0 {
+		return nil
+	}
+	start := time.Now()
+	var mu sync.Mutex
+	running := map[string]bool{}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, t := range tools {
+		running[t.Name] = true
+		g.Go(func() error {
+			defer func() { mu.Lock(); delete(running, t.Name); mu.Unlock() }()
+			return build(gctx, t)
+		})
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				mu.Lock()
+				names := slices.Sorted(maps.Keys(running))
+				mu.Unlock()
+				log.Info("still building tools (first run only)", "tools", strings.Join(names, ","), "elapsed", time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	err := g.Wait()
+	close(done)
+	return err
 }
 
 // buildTool downloads t's module through the Go module proxy (the go tool
