@@ -325,21 +325,28 @@ func (v Verifier) Check(ctx context.Context, reg registry.Client, repo string, d
 	return fmt.Errorf("signature: none of the %d signature(s) on %s@%s verifies with the key %s: %w", len(refs), repo, digest, v.file, errors.Join(errs...))
 }
 
-// Ensure signs the index repo@digest unless it already carries a
-// signature by s, then checks the signature with s's public key: a run
-// that publishes an unchanged index twice stores one signature.
-func (s *Signer) Ensure(ctx context.Context, reg registry.Client, repo string, digest v1.Hash) error {
-	v, err := s.Verifier()
-	if err != nil {
-		return err
-	}
-	if v.Check(ctx, reg, repo, digest) == nil {
+// Publisher signs the indexes published in one repository with Key and
+// checks each signature with Check (the public key a consumer verifies
+// with) before the caller moves a tag.
+type Publisher struct {
+	Key        *Signer
+	Check      Verifier
+	Registry   registry.Client
+	Repository string
+}
+
+// Sign signs the index digest unless it already carries a signature that
+// Check accepts, then checks it: an unchanged index published twice gets
+// one signature, and a key pair whose halves do not match fails here,
+// before any tag moves.
+func (p Publisher) Sign(ctx context.Context, digest v1.Hash) error {
+	if p.Check.Check(ctx, p.Registry, p.Repository, digest) == nil {
 		return nil
 	}
-	if err := s.Sign(ctx, reg, repo, digest); err != nil {
+	if err := p.Key.Sign(ctx, p.Registry, p.Repository, digest); err != nil {
 		return err
 	}
-	return v.Check(ctx, reg, repo, digest)
+	return p.Check.Check(ctx, p.Registry, p.Repository, digest)
 }
 
 // GenerateKeyPair makes a cosign key pair (ECDSA P-256, the private key

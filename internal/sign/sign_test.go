@@ -289,18 +289,31 @@ func TestReferrersTagLayout(t *testing.T) {
 	}
 }
 
-func TestEnsureSignsOnce(t *testing.T) {
+func TestPublisherSignsOnce(t *testing.T) {
 	ctx := context.Background()
 	repo, digest := publishIndex(t)
-	s, _ := newSigner(t)
+	s, v := newSigner(t)
+	p := sign.Publisher{Key: s, Check: v, Repository: repo}
 	for range 2 {
-		if err := s.Ensure(ctx, registry.Client{}, repo, digest); err != nil {
+		if err := p.Sign(ctx, digest); err != nil {
 			t.Fatal(err)
 		}
 	}
 	refs, err := (registry.Client{}).Referrers(ctx, repo, digest, sign.BundleMediaType)
 	if err != nil || len(refs) != 1 {
-		t.Fatalf("after two Ensure: %d signatures, %v; want 1", len(refs), err)
+		t.Fatalf("after signing twice: %d signatures, %v; want 1", len(refs), err)
+	}
+}
+
+// A verification key that is not the signing key's other half fails the
+// publisher after signing, so no tag moves.
+func TestPublisherMismatchedKeys(t *testing.T) {
+	repo, digest := publishIndex(t)
+	s, _ := newSigner(t)
+	_, other := newSigner(t)
+	err := sign.Publisher{Key: s, Check: other, Repository: repo}.Sign(context.Background(), digest)
+	if err == nil || !strings.Contains(err.Error(), "signature") {
+		t.Fatalf("Sign with a mismatched verification key = %v, want a signature error", err)
 	}
 }
 
