@@ -36,7 +36,7 @@ func (Build) All(ctx context.Context) error {
 	})
 }
 
-// Verify checks a published program: ELF header and a run of every platform's binary.
+// Verify checks a published program: ELF header, a run, SBOM and provenance of every platform; the index signature when CROSSBIN_VERIFY_KEY is set.
 func Verify(ctx context.Context, name string) error {
 	return run(ctx, func(ctx context.Context, a *app.App) error {
 		v, err := a.Verify(ctx, name)

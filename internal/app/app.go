@@ -10,6 +10,7 @@ import (
 	"github.com/crossbin/crossbin/internal/baseimage"
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/config"
+	"github.com/crossbin/crossbin/internal/sign"
 	"github.com/crossbin/crossbin/internal/stack"
 )
 
@@ -55,6 +56,13 @@ type Builder struct {
 // Builder returns the user's buildx builder when one is configured, and
 // otherwise brings the embedded stack up and returns its builder.
 func (a *App) Builder(ctx context.Context) (Builder, error) {
+	// Every run that builds publishes too: a signing key that cannot be
+	// used fails it here, before the stack comes up or anything is built.
+	if k := a.Config.Signing; k.Key != "" {
+		if _, err := sign.LoadKey(k.Key, k.Password.Bytes()); err != nil {
+			return Builder{}, err
+		}
+	}
 	b, err := a.builder(ctx)
 	if err != nil {
 		return Builder{}, err

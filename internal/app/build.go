@@ -17,6 +17,7 @@ import (
 	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/render"
 	"github.com/crossbin/crossbin/internal/sandbox"
+	"github.com/crossbin/crossbin/internal/sign"
 	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/stack"
 	"github.com/crossbin/crossbin/internal/verify"
@@ -72,7 +73,12 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 	if err != nil {
 		return pipeline.Options{}, err
 	}
+	signer, err := a.Signer()
+	if err != nil {
+		return pipeline.Options{}, err
+	}
 	return pipeline.Options{
+		Signer:        signer,
 		Sources:       source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log},
 		Builder:       bx,
 		Registry:      a.registry(),
@@ -96,6 +102,35 @@ func (a *App) inputs(patches []patch.Patch, goImage string) inputs.Set {
 		set.Tools = append(set.Tools, inputs.Tool{Module: t.Module, Version: t.Version})
 	}
 	return set
+}
+
+// Signer is what signs published indexes: nil without CROSSBIN_SIGNING_KEY;
+// otherwise the key, decrypted now so that a wrong password or an
+// unreadable file fails the run before anything is built, and checked
+// after each signature with CROSSBIN_VERIFY_KEY (default: its public half).
+func (a *App) Signer() (pipeline.Signer, error) {
+	s := a.Config.Signing
+	if s.Key == "" {
+		return nil, nil
+	}
+	key, err := sign.LoadKey(s.Key, s.Password.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	key.TLog = s.TLog
+	check, err := key.Verifier()
+	if err != nil {
+		return nil, err
+	}
+	if s.VerifyKey != "" {
+		if check, err = sign.LoadPublicKey(s.VerifyKey); err != nil {
+			return nil, err
+		}
+	}
+	if s.TLog == "" {
+		a.Log.Warn("signatures are not recorded in a transparency log (CROSSBIN_TLOG=off): verify them with cosign verify --insecure-ignore-tlog=true", "key", s.Key)
+	}
+	return sign.Publisher{Key: key, Check: check, Registry: a.registry(), Repository: a.Config.Image}, nil
 }
 
 // registry is the client for the configured registries.
@@ -142,7 +177,9 @@ func (a *App) BuildProgram(ctx context.Context, name, platforms string) (pipelin
 type Verified struct {
 	Tag     string
 	Results []verify.Result
-	OK      bool
+	// Signature says whether the index signature was checked, and how.
+	Signature string
+	OK        bool
 }
 
 // Verify checks the published image of a program.
@@ -153,8 +190,28 @@ func (a *App) Verify(ctx context.Context, name string) (Verified, error) {
 	}
 	v := Verified{Tag: registry.TagsOf(a.Config.Image, prog).Version}
 	v.Results, err = verify.Published(ctx, a.runner(), a.registry(), v.Tag, prog)
+	if err == nil {
+		v.Signature, err = a.verifySignature(ctx, v.Tag)
+	}
 	v.OK = err == nil
 	return v, err
+}
+
+// verifySignature checks the index signature with CROSSBIN_VERIFY_KEY and
+// says what was checked.
+func (a *App) verifySignature(ctx context.Context, tag string) (string, error) {
+	file := a.Config.Signing.VerifyKey
+	if file == "" {
+		return "signature: not checked (set CROSSBIN_VERIFY_KEY to a cosign public key)", nil
+	}
+	key, err := sign.LoadPublicKey(file)
+	if err != nil {
+		return "", err
+	}
+	if err := verify.Signature(ctx, a.registry(), tag, key); err != nil {
+		return "signature: FAILED", err
+	}
+	return "signature: ok (index signed, verified with " + file + ")", nil
 }
 
 // String renders the results, a line per platform.
@@ -170,6 +227,9 @@ func (v Verified) String() string {
 			detail = r.Note
 		}
 		fmt.Fprintf(&b, "%-14s %-11s %-34s %-24s %-8s %s\n", r.Platform, kind(r), r.ELF, checks(r), status, detail)
+	}
+	if v.Signature != "" {
+		fmt.Fprintf(&b, "%s %s\n", v.Tag, v.Signature)
 	}
 	if v.OK {
 		fmt.Fprintf(&b, "%s: %d platforms verified (ELF header, a sandboxed run, SBOM against the binary, provenance)\n", v.Tag, len(v.Results))

@@ -26,6 +26,17 @@
 //	                          (module download, git), e.g. 15m (default)
 //	CROSSBIN_TIMEOUT_BUILD    bound on one platform's buildx build (default 60m)
 //	CROSSBIN_TIMEOUT_REGISTRY bound on one registry call (default 2m)
+//	CROSSBIN_SIGNING_KEY    cosign private key file: every published index is
+//	                        signed with it before its tags move (default: none,
+//	                        nothing is signed)
+//	COSIGN_PASSWORD         the signing key's password (cosign's own name); a
+//	                        secret: never logged or shown
+//	CROSSBIN_VERIFY_KEY     cosign public key file: `mage verify` checks the index
+//	                        signature with it, and publishing checks its own
+//	                        signature with it (default: the signing key's public half)
+//	CROSSBIN_TLOG           transparency log for signatures: off (default; none
+//	                        here, verify with --insecure-ignore-tlog=true), on
+//	                        (https://rekor.sigstore.dev) or a Rekor URL
 package config
 
 import (
@@ -84,7 +95,37 @@ type Config struct {
 	// GOFLAGS, GONOSUMDB, GOPRIVATE, GONOPROXY, GOINSECURE), as the go tool
 	// reports them, including `go env -w` settings.
 	GoEnv map[string]string
+	// Signing is how published indexes are signed and checked.
+	Signing Signing
 }
+
+// Signing is where signing keys are and whether signatures go to a
+// transparency log.
+type Signing struct {
+	// Key is the cosign private key file (CROSSBIN_SIGNING_KEY); empty
+	// signs nothing.
+	Key string
+	// Password decrypts Key (COSIGN_PASSWORD).
+	Password Secret
+	// VerifyKey is the cosign public key file (CROSSBIN_VERIFY_KEY).
+	VerifyKey string
+	// TLog is the Rekor URL signatures are recorded in (CROSSBIN_TLOG);
+	// empty records none.
+	TLog string
+}
+
+// DefaultRekor is the public Rekor instance CROSSBIN_TLOG=on means.
+const DefaultRekor = "https://rekor.sigstore.dev"
+
+// Secret is a setting that must not be shown: printed with %v or %s it
+// reads as a placeholder.
+type Secret string
+
+func (Secret) String() string   { return "[secret]" }
+func (Secret) GoString() string { return "[secret]" }
+
+// Bytes is the secret's value, for the one call that needs it.
+func (s Secret) Bytes() []byte { return []byte(s) }
 
 // GoEnvNames are the go tool settings passed through to builds.
 var GoEnvNames = []string{"GOPROXY", "GOSUMDB", "GOFLAGS", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOINSECURE"}
@@ -229,6 +270,20 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 		if err := checkRepository(c.PlanImage); err != nil {
 			errs = append(errs, fmt.Errorf("CROSSBIN_PLAN_IMAGE=%q: %w", c.PlanImage, err))
 		}
+	}
+	c.Signing = Signing{Key: get("CROSSBIN_SIGNING_KEY"), VerifyKey: get("CROSSBIN_VERIFY_KEY")}
+	// The password as given: spaces may be part of it.
+	if v, ok := env("COSIGN_PASSWORD"); ok {
+		c.Signing.Password = Secret(v)
+	}
+	switch v := get("CROSSBIN_TLOG"); {
+	case v == "" || v == "off":
+	case v == "on":
+		c.Signing.TLog = DefaultRekor
+	case strings.HasPrefix(v, "https://") || strings.HasPrefix(v, "http://"):
+		c.Signing.TLog = v
+	default:
+		errs = append(errs, fmt.Errorf("CROSSBIN_TLOG=%q: want off, on (%s) or a Rekor URL", v, DefaultRekor))
 	}
 	for _, name := range GoEnvNames {
 		if v := goEnv[name]; v != "" {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,41 @@ func TestFromEnvTimeouts(t *testing.T) {
 	c, err = FromEnv(envOf(map[string]string{"CROSSBIN_TIMEOUT_SOURCE": "90s", "CROSSBIN_TIMEOUT_BUILD": "2h", "CROSSBIN_TIMEOUT_REGISTRY": "10s"}), nil, defaults)
 	if err != nil || c.Timeouts != (Timeouts{Source: 90 * time.Second, Build: 2 * time.Hour, Registry: 10 * time.Second}) {
 		t.Fatalf("set: %+v, %v", c.Timeouts, err)
+	}
+}
+
+func TestFromEnvSigning(t *testing.T) {
+	c, err := FromEnv(envOf(nil), nil, defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Signing != (Signing{}) {
+		t.Errorf("Signing = %+v; want no key, no transparency log by default", c.Signing)
+	}
+	for _, tc := range []struct{ tlog, want string }{
+		{"off", ""}, {"on", DefaultRekor}, {"https://rekor.example", "https://rekor.example"},
+	} {
+		c, err := FromEnv(envOf(map[string]string{
+			"CROSSBIN_SIGNING_KEY": "/keys/cosign.key",
+			"COSIGN_PASSWORD":      " s3cret ",
+			"CROSSBIN_VERIFY_KEY":  "/keys/cosign.pub",
+			"CROSSBIN_TLOG":        tc.tlog,
+		}), nil, defaults)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Signing{Key: "/keys/cosign.key", Password: " s3cret ", VerifyKey: "/keys/cosign.pub", TLog: tc.want}
+		if c.Signing != want {
+			t.Errorf("CROSSBIN_TLOG=%s: Signing = %#v, want %#v", tc.tlog, c.Signing, want)
+		}
+		// Printed in any form, the password stays hidden.
+		for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+			if out := fmt.Sprintf(f, c); strings.Contains(out, "s3cret") {
+				t.Errorf("Sprintf(%q, config) shows the password: %s", f, out)
+			}
+		}
+	}
+	if _, err := FromEnv(envOf(map[string]string{"CROSSBIN_TLOG": "yes"}), nil, defaults); err == nil || !strings.Contains(err.Error(), "CROSSBIN_TLOG") {
+		t.Errorf("CROSSBIN_TLOG=yes: err = %v, want one naming the setting", err)
 	}
 }

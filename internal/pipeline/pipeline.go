@@ -9,7 +9,9 @@
 //	verify  → every pushed image pulled and checked, its binary run in a
 //	          sandbox, its SBOM and provenance checked against it (Checker)
 //	publish → the digests merged into one index pushed by digest and read
-//	          back, then `<name>-<version>` tagged, then `<name>`
+//	          back; the index signed and its signature checked (Signer,
+//	          when a signing key is configured); then `<name>-<version>`
+//	          tagged, then `<name>`
 //
 // Each step is a small type with a name and a Run over the shared Context;
 // Run records each step's duration. A program that fails in one step is
@@ -17,8 +19,9 @@
 // tags did not move is a typed value on its Report (ErrBuildFailed,
 // ErrVerifyFailed, or a Skip such as ErrSubset), not a sentence.
 //
-// A new step (sign) is one more type in this package and one more entry in
-// Steps, between verify and publish.
+// Signing sits inside publish, between the index's read-back and the first
+// tag: it needs the merged index's digest, and a signature that fails its
+// check must leave both tags where they were.
 package pipeline
 
 import (
@@ -93,8 +96,18 @@ type Options struct {
 	// Annotations are set on every index published, beside the title,
 	// version and inputs annotations.
 	Annotations map[string]string
+	// Signer signs each merged index before its tags move; nil signs
+	// nothing.
+	Signer Signer
 	// Steps run in order; nil means Steps().
 	Steps []Step
+}
+
+// Signer signs the index digest (in Repository) unless it already carries
+// a valid signature, and checks the signature; sign.Publisher is the real
+// one.
+type Signer interface {
+	Sign(ctx context.Context, index v1.Hash) error
 }
 
 // Target is a program and what to do with it.
@@ -172,6 +185,7 @@ var (
 	ErrBuildFailed  = errors.New("no tag moved: a platform failed")
 	ErrVerifyFailed = errors.New("no tag moved: verification failed")
 	ErrAttestFailed = errors.New("no tag moved: an SBOM could not be written")
+	ErrSignFailed   = errors.New("no tag moved: the index could not be signed, or its signature did not check out")
 	// ErrPublishFailed: the index or a tag could not be written; the
 	// program's error says which tags moved.
 	ErrPublishFailed = errors.New("publishing failed: see the error for which tags moved")

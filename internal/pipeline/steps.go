@@ -306,8 +306,10 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 	// inputs, each with as many attestation manifests as this run has
 	// (an index published before attestations existed is replaced).
 	unchanged := true
+	var held []v1.Hash // the indexes the tags hold
 	for _, tag := range rep.Tags {
 		current, err := c.Registry.Index(ctx, tag)
+		held = append(held, current.Digest)
 		if err != nil || !slices.Equal(current.Digests(), digests) || current.Annotations[inputs.Annotation] != annotations[inputs.Annotation] {
 			unchanged = false
 			continue
@@ -319,6 +321,12 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 		}
 	}
 	if unchanged {
+		// Published before a key was configured: signed now, no tag moves.
+		for _, d := range slices.Compact(held) {
+			if err := c.sign(ctx, rep, d); err != nil {
+				return err
+			}
+		}
 		rep.Unmoved = ErrUnchanged
 		return nil
 	}
@@ -330,8 +338,11 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 	if err := c.checkIndex(ctx, rep, idx, digests, annotations); err != nil {
 		return fmt.Errorf("merge %s: %w", prog.Name, err)
 	}
+	if err := c.sign(ctx, rep, idx); err != nil {
+		return err
+	}
 	// The version tag first, then the moving one, each only after the index
-	// checked out: a run that dies between the two leaves <name> where it
+	// checked out and its signature too: a run that dies between the two leaves <name> where it
 	// was, never pointing at a release that <name>-<version> does not name.
 	// A run cancelled before this point moves no tag; one cancelled (a
 	// signal) while the two small tag writes run lets them finish, bounded
@@ -348,6 +359,20 @@ func (c *Context) publish(ctx context.Context, rep *Report) error {
 	}
 	rep.Unmoved = nil
 	c.Log.Info("published", "program", prog.Name, "index", idx.String(), "tags", strings.Join(rep.Tags, " "))
+	return nil
+}
+
+// sign signs the index digest with c.Signer, if any, and checks the
+// signature; a failure leaves every tag where it was.
+func (c *Context) sign(ctx context.Context, rep *Report, digest v1.Hash) error {
+	if c.Signer == nil {
+		return nil
+	}
+	if err := c.Signer.Sign(ctx, digest); err != nil {
+		rep.Unmoved = ErrSignFailed
+		return fmt.Errorf("sign %s (index %s): %w (no tag moved)", rep.Program.Name, digest, err)
+	}
+	c.Log.Info("signed", "program", rep.Program.Name, "index", digest.String())
 	return nil
 }
 
