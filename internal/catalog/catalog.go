@@ -51,9 +51,13 @@ type Spec struct {
 	Description string `yaml:"description"`
 	// Homepage is the program's upstream home.
 	Homepage string `yaml:"homepage"`
-	// Platforms are the platforms the image covers; default: the 8 default
-	// platforms.
+	// Platforms are the platforms the image covers; default: the 11
+	// default platforms (platform.Defaults).
 	Platforms []string `yaml:"platforms"`
+	// ExtraPlatforms opts into more Linux targets beside Platforms, e.g.
+	// [linux/ppc64, linux/mips64]: any the platform table names, so they
+	// are verified like the defaults.
+	ExtraPlatforms []string `yaml:"extra_platforms"`
 	// Unavailable maps platforms without a real build to the reason; they
 	// get the unavailable binary.
 	Unavailable map[string]string `yaml:"unavailable"`
@@ -371,6 +375,19 @@ func (p *Program) fromSpec(s Spec) error {
 			}
 			p.Platforms = append(p.Platforms, pl)
 		}
+	}
+	for _, raw := range s.ExtraPlatforms {
+		pl, err := platform.Parse(raw)
+		if err != nil {
+			return fmt.Errorf("extra_platforms: %w", err)
+		}
+		if _, known := pl.Names(); !known || pl.OS != "linux" {
+			return fmt.Errorf("extra_platforms: %s is not a Linux target crossbin can verify (see internal/platform/names.go)", pl)
+		}
+		if slices.Contains(p.Platforms, pl) {
+			return fmt.Errorf("extra_platforms: %s is already one of the platforms", pl)
+		}
+		p.Platforms = append(p.Platforms, pl)
 	}
 	p.Unavailable = map[platform.Platform]string{}
 	for raw, reason := range s.Unavailable {

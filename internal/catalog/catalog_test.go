@@ -30,14 +30,14 @@ func TestRealCatalog(t *testing.T) {
 		}
 	}
 	helm, _ := c.Get("helm")
-	if helm.Module != "helm.sh/helm/v3" || helm.Package != "helm.sh/helm/v3/cmd/helm" || !helm.SourceStage || len(helm.Platforms) != 8 {
+	if helm.Module != "helm.sh/helm/v3" || helm.Package != "helm.sh/helm/v3/cmd/helm" || !helm.SourceStage || len(helm.Platforms) != 11 {
 		t.Errorf("helm = %+v", helm)
 	}
 	dlv, _ := c.Get("dlv")
-	if real := fmt.Sprint(dlv.Real()); real != "[linux/amd64 linux/386 linux/arm64 linux/ppc64le linux/riscv64]" {
+	if real := fmt.Sprint(dlv.Real()); real != "[linux/amd64 linux/386 linux/arm64 linux/ppc64le linux/riscv64 linux/loong64]" {
 		t.Errorf("dlv real platforms = %v", real)
 	}
-	if riscv, _ := platform.Parse("linux/riscv64"); strings.Join(dlv.BuildTags[riscv], ",") != "exp.linuxriscv64" || len(dlv.BuildTags) != 1 {
+	if riscv, _ := platform.Parse("linux/riscv64"); strings.Join(dlv.BuildTags[riscv], ",") != "exp.linuxriscv64" || len(dlv.BuildTags) != 2 {
 		t.Errorf("dlv tags = %v", dlv.BuildTags)
 	}
 	if dlv.SourceStage || strings.Join(dlv.Smoke, " ") != "version" {
@@ -77,7 +77,7 @@ func TestLoadProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Module != "example.com/tool" || p.Version != "v1.2.3" || len(p.Platforms) != 8 || len(p.Unavailable) != 0 || strings.Join(p.Smoke, " ") != "--version" {
+	if p.Module != "example.com/tool" || p.Version != "v1.2.3" || len(p.Platforms) != 11 || len(p.Unavailable) != 0 || strings.Join(p.Smoke, " ") != "--version" {
 		t.Errorf("defaults: %+v", p)
 	}
 	p, err = LoadProgram(writeProgram(t, "tool", goodDockerfile, "platforms: [linux/amd64, linux/loong64, linux/aarch64]\nunavailable:\n  linux/loong64: no port yet\nsmoke: [version, --short]\n"))
@@ -86,6 +86,23 @@ func TestLoadProgram(t *testing.T) {
 	}
 	if p.Package != "example.com/tool/cmd/tool" || len(p.Platforms) != 3 || p.Platforms[2].String() != "linux/arm64" || p.Available(platform.Platform{OS: "linux", Arch: "loong64"}) {
 		t.Errorf("spec: %+v", p)
+	}
+	// Opt-in targets join the defaults; only Linux targets the platform
+	// table names can be verified, so only those are accepted.
+	p, err = LoadProgram(writeProgram(t, "tool", goodDockerfile, "extra_platforms: [linux/ppc64, linux/mips64]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Platforms) != 13 || p.Platforms[11].String() != "linux/ppc64" || p.Platforms[12].String() != "linux/mips64" {
+		t.Errorf("extra platforms: %v", p.Platforms)
+	}
+	for spec, want := range map[string]string{
+		"extra_platforms: [windows/amd64]\n": "extra_platforms: windows/amd64 is not a Linux target crossbin can verify",
+		"extra_platforms: [linux/riscv64]\n": "extra_platforms: linux/riscv64 is already one of the platforms",
+	} {
+		if _, err := LoadProgram(writeProgram(t, "tool", goodDockerfile, spec)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v", spec, err)
+		}
 	}
 }
 

@@ -47,7 +47,7 @@ func TestPlan(t *testing.T) {
 		}
 		got = append(got, j.Platform.String()+"="+kind)
 	}
-	want := "linux/amd64=real linux/386=real linux/arm64=real linux/arm/v6=unavailable linux/arm/v7=unavailable linux/s390x=unavailable linux/ppc64le=real linux/riscv64=real"
+	want := "linux/amd64=real linux/386=real linux/arm64=real linux/arm/v5=unavailable linux/arm/v6=unavailable linux/arm/v7=unavailable linux/s390x=unavailable linux/ppc64le=real linux/riscv64=real linux/mips64le=unavailable linux/loong64=real"
 	if strings.Join(got, " ") != want {
 		t.Errorf("plan:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
@@ -57,8 +57,8 @@ func TestPlan(t *testing.T) {
 		t.Errorf("subset: %v, %v", jobs, err)
 	}
 	for _, tc := range []struct{ platform, want string }{
-		{"linux/s390x", "dlv is unavailable on linux/s390x (delve has no linux/s390x backend): choose among its real platforms linux/amd64, linux/386, linux/arm64, linux/ppc64le, linux/riscv64"},
-		{"linux/loong64", "dlv does not cover linux/loong64"},
+		{"linux/s390x", "dlv is unavailable on linux/s390x (delve has no linux/s390x backend): choose among its real platforms linux/amd64, linux/386, linux/arm64, linux/ppc64le, linux/riscv64, linux/loong64"},
+		{"linux/ppc64", "dlv does not cover linux/ppc64"},
 	} {
 		if _, err := Plan(dlv, []platform.Platform{mustParse(t, tc.platform)}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Plan(%s) err = %v; want %q", tc.platform, err, tc.want)

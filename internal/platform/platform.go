@@ -155,17 +155,22 @@ func normalizeArch(arch, variant string) (string, string) {
 func Less(a, b Platform) bool { return a.String() < b.String() }
 
 // Defaults are the platforms crossbin builds for unless told otherwise:
-// every Linux platform Docker publishes official images for.
+// every Linux platform Docker publishes official images for (arm32v5 and
+// mips64le among them) and loong64, which Debian and Alpine ship.
+// GOMIPS64 stays Go's default for mips64le, hardfloat.
 func Defaults() []Platform {
 	return []Platform{
 		{OS: "linux", Arch: "amd64"},
 		{OS: "linux", Arch: "386"},
 		{OS: "linux", Arch: "arm64"},
+		{OS: "linux", Arch: "arm", Variant: "v5"},
 		{OS: "linux", Arch: "arm", Variant: "v6"},
 		{OS: "linux", Arch: "arm", Variant: "v7"},
 		{OS: "linux", Arch: "s390x"},
 		{OS: "linux", Arch: "ppc64le"},
 		{OS: "linux", Arch: "riscv64"},
+		{OS: "linux", Arch: "mips64le"},
+		{OS: "linux", Arch: "loong64"},
 	}
 }
 

@@ -164,7 +164,7 @@ func TestGoEnv(t *testing.T) {
 }
 
 func TestDefaultsAreCanonical(t *testing.T) {
-	want := "linux/amd64 linux/386 linux/arm64 linux/arm/v6 linux/arm/v7 linux/s390x linux/ppc64le linux/riscv64"
+	want := "linux/amd64 linux/386 linux/arm64 linux/arm/v5 linux/arm/v6 linux/arm/v7 linux/s390x linux/ppc64le linux/riscv64 linux/mips64le linux/loong64"
 	var got []string
 	for _, p := range Defaults() {
 		q, err := Parse(p.String())
@@ -234,5 +234,47 @@ func TestELF(t *testing.T) {
 	}
 	if _, err := (Platform{OS: "windows", Arch: "amd64"}).ELF(); err == nil {
 		t.Error("windows has no ELF header")
+	}
+}
+
+// TestNames: every default and opt-in Linux target has its QEMU
+// interpreter and distribution names, spelled as those tools spell them.
+func TestNames(t *testing.T) {
+	for _, tc := range []struct{ platform, qemu, debian, alpine string }{
+		{"linux/amd64", "qemu-x86_64", "amd64", "x86_64"},
+		{"linux/386", "qemu-i386", "i386", "x86"},
+		{"linux/arm64", "qemu-aarch64", "arm64", "aarch64"},
+		{"linux/arm/v5", "qemu-arm", "armel", ""},
+		{"linux/armel", "qemu-arm", "armel", "armhf"}, // containerd reads armel as arm/v6
+		{"linux/arm/v7", "qemu-arm", "armhf", "armv7"},
+		{"linux/s390x", "qemu-s390x", "s390x", "s390x"},
+		{"linux/ppc64le", "qemu-ppc64le", "ppc64el", "ppc64le"},
+		{"linux/riscv64", "qemu-riscv64", "riscv64", "riscv64"},
+		{"linux/mips64le", "qemu-mips64el", "mips64el", ""},
+		{"linux/loong64", "qemu-loongarch64", "loong64", "loongarch64"},
+		{"linux/ppc64", "qemu-ppc64", "ppc64", ""},
+		{"linux/mips", "qemu-mips", "", ""},
+		{"linux/mipsle", "qemu-mipsel", "mipsel", ""},
+		{"linux/mips64", "qemu-mips64", "", ""},
+	} {
+		p, err := Parse(tc.platform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, ok := p.Names()
+		if !ok || n != (Names{tc.qemu, tc.debian, tc.alpine}) {
+			t.Errorf("%s: %+v, %v; want %s %s %s", tc.platform, n, ok, tc.qemu, tc.debian, tc.alpine)
+		}
+		if _, err := p.ELF(); err != nil {
+			t.Errorf("%s: %v", tc.platform, err)
+		}
+	}
+	for _, p := range Defaults() {
+		if _, ok := p.Names(); !ok {
+			t.Errorf("default %s has no names", p)
+		}
+	}
+	if _, ok := (Platform{"linux", "arm64", "v9"}).Names(); ok {
+		t.Error("linux/arm64/v9 has names; the table lists the baseline only")
 	}
 }

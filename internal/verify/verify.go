@@ -99,6 +99,9 @@ func Binary(ctx context.Context, run Runner, bin string, prog catalog.Program, p
 	out, code, err := smoke(ctx, run, bin, args...)
 	if errors.Is(err, ErrCannotRun) {
 		r.Note = fmt.Sprintf("ELF checked only: this machine cannot execute %s binaries", pl)
+		if n, ok := pl.Names(); ok && n.QEMU != "" {
+			r.Note += fmt.Sprintf(" (is %s enabled in binfmt_misc?)", n.QEMU)
+		}
 		return r
 	}
 	if err != nil {

@@ -187,7 +187,7 @@ func TestRunnerAnswers(t *testing.T) {
 	}{
 		{"version printed", &fakeRunner{out: "Delve Debugger\nVersion: 1.6.1\n"}, "Version: 1.6.1", "", ""},
 		{"format unknown", &fakeRunner{err: fmt.Errorf("run dlv: %w", syscall.ENOEXEC)},
-			"", "ELF checked only: this machine cannot execute linux/amd64 binaries", ""},
+			"", "ELF checked only: this machine cannot execute linux/amd64 binaries (is qemu-x86_64 enabled in binfmt_misc?)", ""},
 		{"timed out", &fakeRunner{out: "partial", err: context.DeadlineExceeded}, "", "", "timed out after " + RunTimeout.String()},
 		{"sandbox refused", &fakeRunner{err: errors.New("cannot create the sandbox's namespaces")}, "", "", "sandbox's namespaces"},
 		{"no runner", nil, "", "", "no sandbox to run it in"},
