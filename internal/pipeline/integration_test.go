@@ -107,9 +107,9 @@ func TestShfmtEveryPlatform(t *testing.T) {
 	}
 }
 
-// TestDlvAvailability checks delve's split: real builds where it has a
-// backend (riscv64 only with its experimental build tag), the unavailable
-// binary elsewhere.
+// TestDlvAvailability checks delve's split as its spec states it: real
+// builds where it has a backend (riscv64 and loong64 only with their
+// experimental build tags), the unavailable binary elsewhere.
 func TestDlvAvailability(t *testing.T) {
 	opt := options(t)
 	ctx := context.Background()
@@ -124,22 +124,22 @@ func TestDlvAvailability(t *testing.T) {
 		t.Fatal(err)
 	}
 	version := "Version: " + strings.TrimPrefix(dlv.Version, "v")
+	if len(results) != len(dlv.Platforms) || len(dlv.Real()) < 6 {
+		t.Fatalf("%d results for %d platforms; real %v", len(results), len(dlv.Platforms), dlv.Real())
+	}
 	for _, r := range results {
-		switch r.Platform.String() {
-		case "linux/amd64", "linux/386", "linux/arm64", "linux/ppc64le", "linux/riscv64":
+		if dlv.Available(r.Platform) {
 			// linux/386 is checked by its ELF header alone on kernels that
 			// cannot run it.
 			elfOnly := !r.Ran && r.Platform.String() == "linux/386" && r.ELF == "EM_386 ELFCLASS32 ELFDATA2LSB"
 			if r.Unavailable || r.Size < 5<<20 || (r.Output != version && !elfOnly) {
 				t.Errorf("%s: want a real delve, got %+v", r.Platform, r)
 			}
-		case "linux/s390x", "linux/arm/v6", "linux/arm/v7":
-			want := "dlv " + dlv.Version + " is unavailable on " + r.Platform.String()
-			if !r.Unavailable || !r.Ran || r.Output != want {
-				t.Errorf("%s: want %q, got %+v", r.Platform, want, r)
-			}
-		default:
-			t.Errorf("unexpected platform %s", r.Platform)
+			continue
+		}
+		want := "dlv " + dlv.Version + " is unavailable on " + r.Platform.String()
+		if !r.Unavailable || !r.Ran || r.Output != want {
+			t.Errorf("%s: want %q, got %+v", r.Platform, want, r)
 		}
 	}
 }
