@@ -226,7 +226,7 @@ func (v Verified) String() string {
 		if r.Note != "" {
 			detail = r.Note
 		}
-		fmt.Fprintf(&b, "%-14s %-11s %-34s %-24s %-8s %s\n", r.Platform, kind(r), r.ELF, checks(r), status, detail)
+		fmt.Fprintf(&b, "%-15s %-11s %-36s %-24s %-8s %s\n", r.Platform, kind(r), r.ELF, checks(r), status, detail)
 	}
 	if v.Signature != "" {
 		fmt.Fprintf(&b, "%s %s\n", v.Tag, v.Signature)
