@@ -2,7 +2,6 @@ package pipeline_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,30 +11,10 @@ import (
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/crossbin/crossbin/internal/sign"
+	"github.com/crossbin/crossbin/internal/signtest"
 	"github.com/crossbin/crossbin/internal/stacktest"
 	"github.com/crossbin/crossbin/internal/verify"
 )
-
-// keyPair writes a cosign key pair into dir and loads both halves.
-func keyPair(t *testing.T, dir, name string) (*sign.Signer, sign.Verifier, string) {
-	t.Helper()
-	priv, pub, err := sign.GenerateKeyPair([]byte("pw-" + name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	privFile, pubFile := filepath.Join(dir, name+".key"), filepath.Join(dir, name+".pub")
-	os.WriteFile(privFile, priv, 0o600)
-	os.WriteFile(pubFile, pub, 0o644)
-	key, err := sign.LoadKey(privFile, []byte("pw-"+name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	check, err := sign.LoadPublicKey(pubFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, check, pubFile
-}
 
 // TestSignedIndex publishes shfmt (two platforms) signed into the embedded
 // distribution registry, which has no referrers API: the signature is
@@ -47,10 +26,9 @@ func TestSignedIndex(t *testing.T) {
 	repo := "crossbin-sign-test-" + strings.ToLower(time.Now().Format("150405.000000"))
 	repo = strings.ReplaceAll(repo, ".", "")
 	opt := stacktest.Pipeline(t, cfg, ep, repo, cfg.CacheDir, nil)
-	dir := t.TempDir()
-	key, check, pubFile := keyPair(t, dir, "crossbin")
-	_, other, otherFile := keyPair(t, dir, "other")
-	opt.Signer = sign.Publisher{Key: key, Check: check, Registry: opt.Registry, Repository: opt.Repository}
+	mine, theirs := signtest.KeyPair(t, "crossbin"), signtest.KeyPair(t, "other")
+	check, other, pubFile, otherFile := mine.Verifier, theirs.Verifier, mine.Public, theirs.Public
+	opt.Signer = sign.Publisher{Key: mine.Signer, Check: check, Registry: opt.Registry, Repository: opt.Repository}
 	ctx := context.Background()
 	shfmt := load(t, filepath.Join("..", "..", "dockerfiles", "shfmt"))
 	amd64, _ := platform.Parse("linux/amd64")

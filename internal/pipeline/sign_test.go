@@ -3,40 +3,25 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/registrytest"
 	"github.com/crossbin/crossbin/internal/sign"
+	"github.com/crossbin/crossbin/internal/signtest"
 )
 
 // publisher is a real sign.Publisher over repo whose key pair was made
 // here; check is the public key it checks with (nil: the signing key's).
 func publisher(t *testing.T, repo string, check *sign.Verifier) sign.Publisher {
 	t.Helper()
-	priv, _, err := sign.GenerateKeyPair([]byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "cosign.key")
-	if err := os.WriteFile(file, priv, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err := sign.LoadKey(file, []byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := s.Verifier()
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := signtest.KeyPair(t, "cosign")
+	v := k.Verifier
 	if check != nil {
 		v = *check
 	}
-	return sign.Publisher{Key: s, Check: v, Repository: repo}
+	return sign.Publisher{Key: k.Signer, Check: v, Repository: repo}
 }
 
 // TestRunSignsBeforeTagging: with a Signer, the index the tags point at

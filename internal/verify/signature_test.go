@@ -2,8 +2,6 @@ package verify_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,28 +11,14 @@ import (
 	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/registrytest"
 	"github.com/crossbin/crossbin/internal/sign"
+	"github.com/crossbin/crossbin/internal/signtest"
 	"github.com/crossbin/crossbin/internal/verify"
 )
 
 func keys(t *testing.T) (*sign.Signer, sign.Verifier) {
 	t.Helper()
-	priv, _, err := sign.GenerateKeyPair([]byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "cosign.key")
-	if err := os.WriteFile(file, priv, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err := sign.LoadKey(file, []byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := s.Verifier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, v
+	k := signtest.KeyPair(t, "cosign")
+	return k.Signer, k.Verifier
 }
 
 // TestSignature: the published index verifies with its signer's public
