@@ -140,7 +140,9 @@ func (a *App) registry() registry.Client {
 
 // runner runs the binaries that verification executes: sandboxed, as
 // untrusted code.
-func (a *App) runner() verify.Runner { return sandbox.Sandbox{} }
+func (a *App) runner() verify.Runner {
+	return sandbox.Sandbox{Dir: filepath.Join(a.Config.CacheDir, "sandbox")}
+}
 
 // BuildProgram builds, verifies and publishes one program. platforms
 // overrides CROSSBIN_PLATFORMS when not empty.

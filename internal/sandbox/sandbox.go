@@ -3,8 +3,11 @@
 // nobody to talk to and nothing to keep:
 //
 //   - its own root: a throwaway directory holding only /bin/<name> (a copy of
-//     the binary), /tmp and /dev/null, chrooted into and removed afterwards;
-//     HOME is "/", the working directory "/";
+//     the binary), /tmp, /dev/null and /proc, chrooted into and removed
+//     afterwards; HOME is "/", the working directory "/";
+//   - a /proc of its own: procfs of its own PID namespace, so it sees only
+//     itself and what it starts, and /proc/self/exe resolves (Go's
+//     os.Executable reads it: gopls's `version` fails without it);
 //   - an unprivileged user: uid and gid 65534 (nobody), no supplementary
 //     groups, no capabilities, so it cannot chroot back out;
 //   - an empty environment: HOME=/ and PATH=/nonexistent, nothing else;
@@ -24,13 +27,19 @@
 // build machine (Linux 6.18, not gVisor): every namespace above as root, and
 // the same with a user namespace as uid 1000.
 //
+// Only a process inside the new PID namespace can mount its procfs, and Go
+// forks and execs in one step, so the namespaces' first process is a
+// helper of our own (pid1/main.go, built once into Sandbox.Dir): it makes
+// its mounts private, mounts /proc, chroots, drops to nobody and executes
+// the binary, which becomes PID 1 in its turn.
+//
 // Why not runc, which the embedded stack installs for BuildKit: measured on
-// the same machine, runc adds ~100 ms per run against ~3 ms here, it is
+// the same machine, runc adds ~100 ms per run against a few ms here, it is
 // missing where a user brings their own buildx builder, and it runs
 // rootless only with another configuration (and cgroups). It would add
-// /proc and /dev; a smoke command (`version`, `-h`) needs neither, but Go's
-// os/exec opens /dev/null for a child's standard streams, so /dev/null is
-// here as an empty file anyone may read and write (not a device node: an
+// /dev; a smoke command (`version`, `-h`) needs none, but Go's os/exec
+// opens /dev/null for a child's standard streams, so /dev/null is here as
+// an empty file anyone may read and write (not a device node: an
 // unprivileged caller cannot make one, and /tmp may be mounted nodev).
 // Both hide the host's files, so both need the same from emulation:
 //
@@ -44,6 +53,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -69,18 +79,26 @@ var ErrUnsupported = errors.New("cannot create the sandbox's namespaces")
 const namespaces = syscall.CLONE_NEWNET | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
 	syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
 
-// Sandbox runs binaries as described in the package doc. Its zero value is
-// ready to use; it implements verify.Runner.
-type Sandbox struct{}
+// Sandbox runs binaries as described in the package doc; it implements
+// verify.Runner.
+type Sandbox struct {
+	// Dir keeps the sandbox's first process, built once from source
+	// (pid1/main.go) with the go tool; crossbin keeps it in its cache.
+	Dir string
+}
 
 // Run executes bin with args in a fresh sandbox and returns its combined
 // output and exit code. Stopping ctx kills it; the error then wraps
 // ctx.Err(). An error wrapping syscall.ENOEXEC means the kernel does not
 // know how to execute the binary's format (no binfmt_misc entry for it).
-func (Sandbox) Run(ctx context.Context, bin string, args ...string) (output string, exit int, err error) {
+func (s Sandbox) Run(ctx context.Context, bin string, args ...string) (output string, exit int, err error) {
 	name := filepath.Base(bin)
 	if name == "." || name == ".." || name == "/" {
 		return "", -1, fmt.Errorf("sandbox: %q names no file", bin)
+	}
+	pid1, err := s.helper(ctx)
+	if err != nil {
+		return "", -1, err
 	}
 	root, err := os.MkdirTemp("", "crossbin-sandbox-")
 	if err != nil {
@@ -101,9 +119,7 @@ func (Sandbox) Run(ctx context.Context, bin string, args ...string) (output stri
 	// fork may still hold its write descriptor (golang/go#22315).
 	for attempt := 0; ; attempt++ {
 		out.Reset()
-		cmd := command(ctx, root, name, args, userns)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err = cmd.Run()
+		err = start(ctx, command(ctx, pid1, root, name, args, userns), &out)
 		if !errors.Is(err, syscall.ETXTBSY) || attempt == 20 {
 			break
 		}
@@ -122,25 +138,76 @@ func (Sandbox) Run(ctx context.Context, bin string, args ...string) (output stri
 	return out.String(), 0, nil
 }
 
-// command is the sandboxed process: chrooted into root, as Nobody, in new
-// namespaces. With userns (a caller that is not root) Nobody is the caller
-// mapped in a user namespace of its own.
-func command(ctx context.Context, root, name string, args []string, userns bool) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "/bin/"+name, args...) // a path inside root
+// failure is what pid1 reports on its status pipe when a step before the
+// binary failed.
+type failure struct {
+	Step  string `json:"step"`
+	Errno int    `json:"errno,omitempty"`
+	Error string `json:"error"`
+}
+
+func (f failure) err() error {
+	if f.Errno != 0 {
+		return fmt.Errorf("%s: %w", f.Step, syscall.Errno(f.Errno))
+	}
+	return fmt.Errorf("%s: %s", f.Step, f.Error)
+}
+
+// start runs cmd (pid1, then the binary) with its output going to out. It
+// returns what the binary's exit makes of cmd.Wait, or pid1's failure.
+func start(ctx context.Context, cmd *exec.Cmd, out *bytes.Buffer) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.ExtraFiles = []*os.File{w} // pid1's status pipe, descriptor 3
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		return err
+	}
+	// pid1's exec closes the pipe; a failed step writes to it first.
+	report, rerr := io.ReadAll(r)
+	werr := cmd.Wait()
+	if len(bytes.TrimSpace(report)) > 0 && ctx.Err() == nil {
+		var f failure
+		if err := json.Unmarshal(report, &f); err != nil {
+			return fmt.Errorf("the sandbox's first process reported %q", report)
+		}
+		return f.err()
+	}
+	return errors.Join(werr, rerr)
+}
+
+// Capabilities pid1 needs in a user namespace (linux/capability.h).
+const (
+	capSysChroot = 18
+	capSysAdmin  = 21
+)
+
+// command is pid1 in new namespaces, about to chroot into root and become
+// Nobody running /bin/<name>. As root it switches to Nobody itself; with
+// userns (a caller that is not root) Nobody is the caller mapped in a user
+// namespace of its own, where pid1 has the capabilities to mount /proc
+// and chroot until its exec clears them.
+func command(ctx context.Context, pid1, root, name string, args []string, userns bool) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, pid1, append([]string{root, "/bin/" + name}, args...)...)
 	cmd.Env = []string{"HOME=/", "PATH=/nonexistent"}
 	cmd.Dir = "/"
 	cmd.WaitDelay = 5 * time.Second
-	attr := &syscall.SysProcAttr{
-		Chroot:     root,
-		Cloneflags: namespaces,
-		Credential: &syscall.Credential{Uid: Nobody, Gid: Nobody, Groups: []uint32{}},
-	}
+	attr := &syscall.SysProcAttr{Cloneflags: namespaces}
 	if userns {
+		// pid1 runs as Nobody: without ambient capabilities its exec
+		// would drop what the new namespace gave it before it could
+		// mount /proc and chroot.
+		attr.AmbientCaps = []uintptr{capSysChroot, capSysAdmin}
 		attr.Cloneflags |= syscall.CLONE_NEWUSER
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: Nobody, HostID: os.Geteuid(), Size: 1}}
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: Nobody, HostID: os.Getegid(), Size: 1}}
 		// An unprivileged user namespace denies setgroups.
-		attr.Credential.NoSetGroups = true
+		attr.GidMappingsEnableSetgroups = false
 	}
 	cmd.SysProcAttr = attr
 	return cmd
@@ -151,7 +218,7 @@ func command(ctx context.Context, root, name string, args []string, userns bool)
 // Modes are set explicitly: the caller's umask must not lock the sandboxed
 // user out.
 func populate(root, bin, name string, userns bool) error {
-	for _, dir := range []string{"bin", "tmp", "dev"} {
+	for _, dir := range []string{"bin", "tmp", "dev", "proc"} {
 		if err := os.Mkdir(filepath.Join(root, dir), 0o700); err != nil {
 			return err
 		}
@@ -173,6 +240,7 @@ func populate(root, bin, name string, userns bool) error {
 		{filepath.Join(root, "bin", name), 0o555, false},
 		{filepath.Join(root, "dev"), 0o755, false},
 		{filepath.Join(root, "dev", "null"), 0o666, false},
+		{filepath.Join(root, "proc"), 0o555, false},
 	} {
 		if err := os.Chmod(f.path, f.mode); err != nil {
 			return err

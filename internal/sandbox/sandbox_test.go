@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -20,6 +21,36 @@ import (
 )
 
 var _ verify.Runner = sandbox.Sandbox{}
+
+// helperDir keeps the sandbox's helper for every test of the package (it is
+// built once, on first use).
+var helperDir string
+
+// TestUnprivilegedCaller runs this binary again as an unprivileged user,
+// with these set to where the root run keeps the helper and the fixtures.
+const (
+	envHelperDir = "CROSSBIN_SANDBOX_TEST_HELPER_DIR"
+	envFixtures  = "CROSSBIN_SANDBOX_TEST_FIXTURES"
+)
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(envHelperDir); dir != "" {
+		helperDir = dir
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "crossbin-sandbox-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	helperDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// sb is the sandbox under test.
+func sb() sandbox.Sandbox { return sandbox.Sandbox{Dir: helperDir} }
 
 // needSandbox skips under -short (the sandbox creates namespaces: root, or
 // a user allowed to create user namespaces) and gives the sandbox a
@@ -42,6 +73,9 @@ func needSandbox(t *testing.T) {
 // (it has no dependencies: no network).
 func fixture(t *testing.T, goarch string) string {
 	t.Helper()
+	if dir := os.Getenv(envFixtures); dir != "" {
+		return filepath.Join(dir, goarch, "fixture")
+	}
 	out := filepath.Join(t.TempDir(), "fixture")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "-ldflags", "-X main.version=v1.2.3", "./testdata/fixture")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOPROXY=off")
@@ -55,7 +89,7 @@ func fixture(t *testing.T, goarch string) string {
 // sandbox at all (and saying why).
 func run(t *testing.T, bin string, args ...string) (string, int, error) {
 	t.Helper()
-	out, code, err := sandbox.Sandbox{}.Run(context.Background(), bin, args...)
+	out, code, err := sb().Run(context.Background(), bin, args...)
 	if errors.Is(err, sandbox.ErrUnsupported) {
 		t.Skip(err)
 	}
@@ -72,7 +106,7 @@ func probed(t *testing.T, out string) map[string]string {
 			m[k] = v
 		}
 	}
-	for _, k := range []string{"uid", "gid", "env", "wd", "read", "dial", "chroot", "proc", "home"} {
+	for _, k := range []string{"uid", "gid", "env", "wd", "read", "dial", "chroot", "proc", "exe", "caps", "pids", "home"} {
 		if _, ok := m[k]; !ok {
 			t.Fatalf("the probe printed no %q line:\n%s", k, out)
 		}
@@ -139,7 +173,8 @@ func TestProbe(t *testing.T) {
 					t.Fatal(err)
 				}
 				p := probed(t, string(b))
-				if p["read"] != "ok token-of-the-caller" || p["dial"] != "ok" || !strings.Contains(p["env"], "canary-4d1f") || p["proc"] != "ok" {
+				if p["read"] != "ok token-of-the-caller" || p["dial"] != "ok" || !strings.Contains(p["env"], "canary-4d1f") || p["proc"] != "ok" ||
+					p["exe"] != bin+" ok" || p["pids"] == "1 ok" {
 					t.Fatalf("the probe cannot tell a host run:\n%s", b)
 				}
 				for start := time.Now(); accepted.Load() == 0; time.Sleep(10 * time.Millisecond) {
@@ -181,6 +216,16 @@ func TestProbe(t *testing.T) {
 			}
 			if !strings.HasPrefix(p["proc"], "error ") {
 				t.Errorf("read the test process's command line: %s", p["proc"])
+			}
+			// Its own /proc: Go finds its executable; no other process.
+			if p["exe"] != "/bin/fixture ok" {
+				t.Errorf("os.Executable: %s; want /bin/fixture", p["exe"])
+			}
+			if p["caps"] != "0000000000000000 ok" {
+				t.Errorf("effective capabilities %s; want none", p["caps"])
+			}
+			if p["pids"] != "1 ok" {
+				t.Errorf("sees processes %s; want only itself, PID 1", p["pids"])
 			}
 			if p["wd"] != "/ ok" || p["home"] != "/ ok" {
 				t.Errorf("working directory %q, home %q; want / in its own root, writable", p["wd"], p["home"])
@@ -231,7 +276,7 @@ func TestStop(t *testing.T) {
 	var out string
 	go func() {
 		var err error
-		out, _, err = sandbox.Sandbox{}.Run(ctx, bin, "sleep")
+		out, _, err = sb().Run(ctx, bin, "sleep")
 		done <- err
 	}()
 	var err error
@@ -289,5 +334,69 @@ func TestInterpreterWithoutFixBinary(t *testing.T) {
 	}
 	if _, _, err := run(t, bin); err == nil || !strings.Contains(err.Error(), "F (fix-binary) flag") {
 		t.Fatalf("got %v; want an error naming the F flag", err)
+	}
+}
+
+// TestUnprivilegedCaller runs TestProbe, TestExit and TestStop again as a
+// user who is not root: the sandbox then takes its other path, a user
+// namespace in which that user is Nobody and pid1 holds its capabilities
+// as ambient ones until it clears them.
+func TestUnprivilegedCaller(t *testing.T) {
+	needSandbox(t)
+	if os.Geteuid() != 0 {
+		t.Skip("not root: the other tests already run the sandbox as an unprivileged user")
+	}
+	const uid = 40000 // no user of this machine: nothing of it to read
+	// Everything the other user needs, readable by it: this test binary,
+	// the helper (built here, as root) and the fixtures; TMPDIR its own.
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(tmp, uid, uid); err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		if err := os.MkdirAll(filepath.Join(dir, arch), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(fixture(t, arch), filepath.Join(dir, arch, "fixture")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self := filepath.Join(dir, "sandbox.test")
+	b, err := os.ReadFile(os.Args[0])
+	if err == nil {
+		err = os.WriteFile(self, b, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, filepath.Join(dir, "amd64", "fixture"), "version"); err != nil {
+		t.Fatal(err) // builds the helper
+	}
+	for _, d := range []string{filepath.Dir(dir), dir, helperDir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	cmd := exec.Command(self, "-test.v", "-test.count=1", "-test.run=^(TestProbe|TestExit|TestStop)$")
+	cmd.Dir = tmp
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp, "TMPDIR=" + tmp, envHelperDir + "=" + helperDir, envFixtures + "=" + dir}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid, Groups: []uint32{}}}
+	out, err := cmd.CombinedOutput()
+	t.Logf("as uid %d:\n%s", uid, out)
+	if err != nil {
+		t.Fatalf("as uid %d: %v", uid, err)
+	}
+	if strings.Contains(string(out), sandbox.ErrUnsupported.Error()) {
+		t.Skipf("uid %d cannot create the sandbox here (see the log)", uid)
+	}
+	for _, name := range []string{"TestProbe", "TestExit", "TestStop"} {
+		if !strings.Contains(string(out), "--- PASS: "+name+" ") {
+			t.Errorf("as uid %d, %s did not pass", uid, name)
+		}
 	}
 }

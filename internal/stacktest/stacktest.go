@@ -107,7 +107,7 @@ func Pipeline(t testing.TB, cfg config.Config, ep stack.Endpoint, repo, cacheDir
 	t.Helper()
 	bx := buildx.Builder{Client: ep.Buildx}
 	return pipeline.Options{
-		Builder: bx, Runner: sandbox.Sandbox{}, GoImage: ep.GoImage, Repository: ep.Registry + "/" + repo,
+		Builder: bx, Runner: sandbox.Sandbox{Dir: filepath.Join(cfg.CacheDir, "sandbox")}, GoImage: ep.GoImage, Repository: ep.Registry + "/" + repo,
 		Jobs: cfg.Jobs, GoEnv: cfg.GoEnv, Root: filepath.Join("..", ".."), Log: Logger(t),
 		Sources: source.Preparer{CacheDir: cacheDir, Env: cfg.Environ(), Patches: patches, Log: Logger(t)},
 	}

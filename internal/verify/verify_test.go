@@ -59,7 +59,7 @@ func sandboxed(t *testing.T) Runner {
 	if testing.Short() {
 		t.Skip("integration test: runs binaries in the sandbox (skipped with -short)")
 	}
-	return sandbox.Sandbox{}
+	return sandbox.Sandbox{Dir: t.TempDir()}
 }
 
 var (

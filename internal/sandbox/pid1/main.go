@@ -1,0 +1,129 @@
+// Command pid1 is the first process of a sandbox (package sandbox builds
+// it, keeps it in its directory and starts it in the sandbox's new
+// namespaces). It does in the namespaces what only a process inside them
+// can, then becomes the untrusted binary:
+//
+//		pid1 ROOT BIN [ARG...]
+//
+//	 1. makes every mount private, so nothing it mounts reaches the host;
+//	 2. mounts a procfs of the sandbox's own PID namespace on ROOT/proc (the
+//	    binary sees itself and its children, /proc/self/exe resolves, no
+//	    process of the host is there);
+//	 3. chroots into ROOT and changes to its /;
+//	 4. as root, drops to uid and gid 65534 with no supplementary groups
+//	    (which clears every capability); in a user namespace it already is
+//	    65534, holding CAP_SYS_ADMIN and CAP_SYS_CHROOT only as ambient
+//	    capabilities, which it clears: exec then gives the binary none;
+//	 5. sets no_new_privs and executes BIN (a path inside ROOT) with ARGs
+//	    and its own environment.
+//
+// The binary is then PID 1 of its namespace, as it would be without this
+// step. Until then, file descriptor 3 is the status pipe: a failed step
+// writes one JSON line (the step, the errno, the message) there and exits
+// 125; a successful exec closes it (close-on-exec) without a word.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+)
+
+// nobody is the uid and gid the binary runs as (sandbox.Nobody).
+const nobody = 65534
+
+// failure is what the status pipe carries when a step fails.
+type failure struct {
+	Step  string `json:"step"`
+	Errno int    `json:"errno,omitempty"`
+	Error string `json:"error"`
+}
+
+func main() {
+	// Ambient capabilities and no_new_privs belong to a thread: the one
+	// that clears and sets them is the one that executes the binary.
+	runtime.LockOSThread()
+	status := os.NewFile(3, "status")
+	syscall.CloseOnExec(3)
+	f := run(os.Args[1:])
+	if err := json.NewEncoder(status).Encode(f); err != nil {
+		fmt.Fprintln(os.Stderr, "crossbin sandbox:", f.Step+":", f.Error)
+	}
+	os.Exit(125)
+}
+
+// run returns only when a step failed: on success it has become the binary.
+func run(args []string) failure {
+	if len(args) < 2 {
+		return failure{Step: "usage", Error: "pid1 ROOT BIN [ARG...]"}
+	}
+	root, bin := args[0], args[1]
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"make mounts private", func() error {
+			return syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, "")
+		}},
+		{"mount /proc", func() error {
+			return syscall.Mount("proc", filepath.Join(root, "proc"), "proc",
+				syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "")
+		}},
+		{"chroot", func() error { return syscall.Chroot(root) }},
+		{"chdir /", func() error { return syscall.Chdir("/") }},
+		{"become nobody", becomeNobody},
+		{"clear ambient capabilities", func() error { return prctl(prCapAmbient, prCapAmbientClearAll) }},
+		{"set no_new_privs", func() error { return prctl(prSetNoNewPrivs, 1) }},
+		{"exec " + bin, func() error { return syscall.Exec(bin, args[1:], os.Environ()) }},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			f := failure{Step: s.name, Error: err.Error()}
+			var errno syscall.Errno
+			if errors.As(err, &errno) {
+				f.Errno = int(errno)
+			}
+			return f
+		}
+	}
+	return failure{Step: "exec " + bin, Error: "returned without an error"}
+}
+
+// prctl(2) options (golang.org/x/sys/unix has them; pid1 keeps to the
+// standard library).
+const (
+	prSetNoNewPrivs      = 38
+	prCapAmbient         = 47
+	prCapAmbientClearAll = 4
+)
+
+func prctl(option, arg uintptr) error {
+	if _, _, errno := syscall.RawSyscall6(syscall.SYS_PRCTL, option, arg, 0, 0, 0, 0); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// becomeNobody switches root to uid and gid 65534 (all threads: Go's
+// syscall.Setuid does) and checks that the process is nobody afterwards.
+func becomeNobody() error {
+	if os.Geteuid() == 0 {
+		if err := syscall.Setgroups(nil); err != nil {
+			return err
+		}
+		if err := syscall.Setresgid(nobody, nobody, nobody); err != nil {
+			return err
+		}
+		if err := syscall.Setresuid(nobody, nobody, nobody); err != nil {
+			return err
+		}
+	}
+	if os.Getuid() != nobody || os.Geteuid() != nobody || os.Getgid() != nobody || os.Getegid() != nobody {
+		return fmt.Errorf("still uid %d gid %d, not %d", os.Geteuid(), os.Getegid(), nobody)
+	}
+	return nil
+}
