@@ -1,21 +1,19 @@
 // Command pid1 is the first process of a sandbox (package sandbox builds
 // it, keeps it in its directory and starts it in the sandbox's new
-// namespaces). It does in the namespaces what only a process inside them
-// can, then becomes the untrusted binary:
+// namespaces as `pid1 ROOT BIN [ARG...]`). It does in the namespaces what
+// only a process inside them can, then becomes the untrusted binary:
 //
-//		pid1 ROOT BIN [ARG...]
-//
-//	 1. makes every mount private, so nothing it mounts reaches the host;
-//	 2. mounts a procfs of the sandbox's own PID namespace on ROOT/proc (the
-//	    binary sees itself and its children, /proc/self/exe resolves, no
-//	    process of the host is there);
-//	 3. chroots into ROOT and changes to its /;
-//	 4. as root, drops to uid and gid 65534 with no supplementary groups
-//	    (which clears every capability); in a user namespace it already is
-//	    65534, holding CAP_SYS_ADMIN and CAP_SYS_CHROOT only as ambient
-//	    capabilities, which it clears: exec then gives the binary none;
-//	 5. sets no_new_privs and executes BIN (a path inside ROOT) with ARGs
-//	    and its own environment.
+//  1. it makes every mount private, so nothing it mounts reaches the host;
+//  2. it mounts a procfs of the sandbox's own PID namespace on ROOT/proc
+//     (the binary sees itself and its children, /proc/self/exe resolves,
+//     no process of the host is there);
+//  3. it chroots into ROOT and changes to its /;
+//  4. as root, it drops to uid and gid 65534 with no supplementary groups
+//     (which clears every capability); in a user namespace it already is
+//     65534, holding CAP_SYS_ADMIN and CAP_SYS_CHROOT only as ambient
+//     capabilities, which it clears: exec then gives the binary none;
+//  5. it sets no_new_privs and executes BIN (a path inside ROOT) with ARGs
+//     and its own environment.
 //
 // The binary is then PID 1 of its namespace, as it would be without this
 // step. Until then, file descriptor 3 is the status pipe: a failed step
