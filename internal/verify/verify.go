@@ -108,7 +108,7 @@ func Binary(ctx context.Context, run Runner, bin string, prog catalog.Program, p
 		return fail(err)
 	}
 	r.Ran = true
-	r.Output = versionLine(out, prog.Version)
+	r.Output = VersionLine(out, prog.Version)
 	if r.Unavailable {
 		want := fmt.Sprintf("%s %s is unavailable on %s", prog.Name, prog.Version, pl)
 		if code != 1 || strings.TrimSpace(out) != want {
@@ -126,16 +126,16 @@ func Binary(ctx context.Context, run Runner, bin string, prog catalog.Program, p
 		r.Output = lines.First(out)
 		return r
 	}
-	if !mentionsVersion(out, prog.Version) {
+	if !MentionsVersion(out, prog.Version) {
 		return fail(fmt.Errorf("`%s %s` printed %q, which does not name version %s", prog.Name, strings.Join(args, " "), strings.TrimSpace(out), prog.Version))
 	}
 	return r
 }
 
-// mentionsVersion reports whether out names version, with or without its
+// MentionsVersion reports whether out names version, with or without its
 // leading "v" (dlv prints "Version: 1.6.1") and without the module
 // system's +incompatible (the Docker CLI prints "Docker version 29.9.1").
-func mentionsVersion(out, version string) bool {
+func MentionsVersion(out, version string) bool {
 	release := catalog.Release(version)
 	return strings.Contains(out, release) || strings.Contains(out, strings.TrimPrefix(release, "v"))
 }
@@ -183,12 +183,12 @@ func smoke(ctx context.Context, run Runner, bin string, args ...string) (string,
 	return out, code, err
 }
 
-// versionLine is the first line of out that names version (programs may
+// VersionLine is the first line of out that names version (programs may
 // log warnings first, e.g. helm under QEMU), or else its first line.
-func versionLine(out, version string) string {
+func VersionLine(out, version string) string {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	for _, l := range lines {
-		if mentionsVersion(l, version) {
+		if MentionsVersion(l, version) {
 			return strings.TrimSpace(l)
 		}
 	}

@@ -223,7 +223,7 @@ func TestMentionsVersion(t *testing.T) {
 		{"Docker version 29.9.1, build unknown-commit", "v29.9.1+incompatible", true},
 		{"Docker version 29.9.2", "v29.9.1+incompatible", false},
 	} {
-		if got := mentionsVersion(tc.out, tc.version); got != tc.want {
+		if got := MentionsVersion(tc.out, tc.version); got != tc.want {
 			t.Errorf("mentionsVersion(%q, %s) = %v", tc.out, tc.version, got)
 		}
 	}
