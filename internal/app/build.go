@@ -9,6 +9,7 @@ import (
 
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/durations"
 	"github.com/crossbin/crossbin/internal/inputs"
 	"github.com/crossbin/crossbin/internal/patch"
 	"github.com/crossbin/crossbin/internal/pipeline"
@@ -92,7 +93,22 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 		Root:          a.Root,
 		Log:           a.Log,
 		Inputs:        in,
+		Durations:     a.durations(),
 	}, nil
+}
+
+// durations is how long each job took in earlier runs, kept in the cache
+// directory; nil (no ordering, nothing recorded) without one. A file that
+// cannot be read is reported, and rebuilt as this run's jobs finish.
+func (a *App) durations() pipeline.Durations {
+	if a.Config.CacheDir == "" {
+		return nil
+	}
+	s, err := durations.Open(filepath.Join(a.Config.CacheDir, "durations.json"))
+	if err != nil {
+		a.Log.Warn("build durations of earlier runs not read: this run starts its jobs in catalog order and rebuilds the file", "err", err)
+	}
+	return s
 }
 
 // inputs is what every program's inputs digest shares.

@@ -3,8 +3,9 @@
 //
 //	plan    → one job per platform (a subset, or records of earlier builds)
 //	source  → the program's source, patched per platform (internal/source)
-//	build   → every job through one bounded pool, pushed by digest with
-//	          BuildKit's provenance (Builder)
+//	build   → every job through one bounded pool, the longest expected
+//	          first (Durations), pushed by digest with BuildKit's
+//	          provenance (Builder)
 //	attest  → an SBOM per image from its binary's Go build info (Attester)
 //	verify  → every pushed image pulled and checked, its binary run in a
 //	          sandbox, its SBOM and provenance checked against it (Checker)
@@ -99,6 +100,11 @@ type Options struct {
 	// Signer signs each merged index before its tags move; nil signs
 	// nothing.
 	Signer Signer
+	// Durations, when set, holds how long each job took in earlier runs:
+	// the build step starts the longest expected jobs first, logs an
+	// estimate of the time left (eta=) and records each build's duration.
+	// nil records nothing and builds in catalog order.
+	Durations Durations
 	// Steps run in order; nil means Steps().
 	Steps []Step
 }

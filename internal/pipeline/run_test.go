@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/durations"
 	"github.com/crossbin/crossbin/internal/inputs"
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/crossbin/crossbin/internal/registry"
@@ -495,5 +498,95 @@ func TestRunAttestFailureMovesNoTag(t *testing.T) {
 	}
 	if !errors.Is(res.Reports[0].Unmoved, ErrAttestFailed) || len(f.checked) != 0 || published(t, repo+":good-v1.0.0") != nil {
 		t.Errorf("unmoved %v, checked %v", res.Reports[0].Unmoved, f.checked)
+	}
+}
+
+// TestRunLongestFirst: with one worker, the jobs start longest expected
+// first across programs (ties in catalog order, a new program at the median
+// of the recorded builds); each progress line carries an estimate of the
+// time left; every image built is recorded, a failure is not. Without
+// Durations the order is the catalog's and no line has an estimate.
+func TestRunLongestFirst(t *testing.T) {
+	small := fakeProgram(t, "small", "linux/amd64", "linux/arm64")
+	big := fakeProgram(t, "big", "linux/amd64", "linux/s390x!")
+	fresh := fakeProgram(t, "fresh", "linux/amd64")
+	targets := []Target{{Program: small}, {Program: big}, {Program: fresh}}
+	catalogOrder := "small linux/amd64,small linux/arm64,big linux/amd64,big linux/s390x,fresh linux/amd64"
+
+	for _, tc := range []struct {
+		name      string
+		store     bool
+		wantOrder string
+	}{
+		// Recorded: big amd64 5m, small arm64 20s, small amd64 10s, the
+		// stand-in 2s; fresh is new: the median of 10s 20s 5m, 20s, after
+		// small arm64 (a tie, later in the catalog).
+		{"recorded durations", true, "big linux/amd64,small linux/arm64,fresh linux/amd64,small linux/amd64,big linux/s390x"},
+		{"no store", false, catalogOrder},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakes{repo: registrytest.Serve(t), failBld: map[string]bool{"small linux/amd64": true}}
+			var logs strings.Builder
+			opt := Options{Builder: f, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 1,
+				Log: slog.New(slog.NewTextHandler(&logs, nil))}
+			var store *durations.Store
+			if tc.store {
+				store, _ = durations.Open(filepath.Join(t.TempDir(), "durations.json"))
+				for k, d := range map[durations.Key]time.Duration{
+					{Program: "small", Platform: "linux/amd64"}:                  10 * time.Second,
+					{Program: "small", Platform: "linux/arm64"}:                  20 * time.Second,
+					{Program: "big", Platform: "linux/amd64"}:                    5 * time.Minute,
+					{Program: "big", Platform: "linux/s390x", Unavailable: true}: 2 * time.Second,
+				} {
+					if err := store.Record(k, d); err != nil {
+						t.Fatal(err)
+					}
+				}
+				opt.Durations = store
+			}
+			_, err := Run(context.Background(), opt, targets)
+			if err == nil || !strings.Contains(err.Error(), "small v1.0.0: 1 platform(s) failed") {
+				t.Errorf("err = %v", err)
+			}
+			var order []string
+			for _, req := range f.built {
+				order = append(order, req.Label)
+			}
+			if got := strings.Join(order, ","); got != tc.wantOrder {
+				t.Errorf("started\n %s\nwant\n %s", got, tc.wantOrder)
+			}
+			var progress []string
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(line, `msg="platform built"`) || strings.Contains(line, `msg="platform failed"`) {
+					progress = append(progress, line)
+				}
+			}
+			if len(progress) != 5 {
+				t.Fatalf("progress lines:\n%s", strings.Join(progress, "\n"))
+			}
+			for _, line := range progress {
+				if strings.Contains(line, " eta=") != tc.store {
+					t.Errorf("eta in %q: %v; want %v", line, !tc.store, tc.store)
+				}
+			}
+			if !tc.store {
+				return
+			}
+			// The first line: 5m expected, done in milliseconds; the pace
+			// brings the rest down to about nothing.
+			if !strings.Contains(progress[0], "done=1/5 eta=0s") {
+				t.Errorf("first progress line %q", progress[0])
+			}
+			tb := store.Table()
+			if d := tb[durations.Key{Program: "small", Platform: "linux/amd64"}]; d != 10*time.Second {
+				t.Errorf("the failed job's duration changed to %s", d)
+			}
+			if d := tb[durations.Key{Program: "big", Platform: "linux/amd64"}]; d >= 5*time.Minute || d < 150*time.Second {
+				t.Errorf("big linux/amd64: %s; want halfway between 5m and the fake's milliseconds", d)
+			}
+			if _, ok := tb[durations.Key{Program: "fresh", Platform: "linux/amd64"}]; !ok || len(tb) != 5 {
+				t.Errorf("recorded %v; want the new program's build too", tb)
+			}
+		})
 	}
 }

@@ -83,18 +83,37 @@ func (c *Context) settle(unmoved error) {
 	}
 }
 
+// ref is one job: target i's outcome j.
+type ref struct{ i, j int }
+
+// refs lists the outcomes picked by jobs of every live target, in catalog
+// order.
+func (c *Context) refs(jobs func(i int) []int) []ref {
+	var out []ref
+	for _, i := range c.live() {
+		for _, j := range jobs(i) {
+			out = append(out, ref{i, j})
+		}
+	}
+	return out
+}
+
 // forEachJob runs f for the outcomes picked by jobs of every live target,
 // at most opt.Jobs at once.
 func (c *Context) forEachJob(jobs func(i int) []int, f func(i int, o *Outcome)) {
+	c.forEachRef(c.refs(jobs), func(_ int, r ref) { f(r.i, &c.Reports[r.i].Outcomes[r.j]) })
+}
+
+// forEachRef runs f for refs, started in their order, at most opt.Jobs at
+// once; k is the position in refs.
+func (c *Context) forEachRef(refs []ref, f func(k int, r ref)) {
 	g := errgroup.Group{}
 	g.SetLimit(max(c.Jobs, 1))
-	for _, i := range c.live() {
-		for _, j := range jobs(i) {
-			g.Go(func() error {
-				f(i, &c.Reports[i].Outcomes[j])
-				return nil
-			})
-		}
+	for k, r := range refs {
+		g.Go(func() error {
+			f(k, r)
+			return nil
+		})
 	}
 	_ = g.Wait()
 }
@@ -175,13 +194,13 @@ type BuildStep struct{}
 func (BuildStep) String() string { return "build" }
 
 func (BuildStep) Run(ctx context.Context, c *Context) error {
-	total := 0
-	for _, i := range c.live() {
-		total += len(c.pending(i))
-	}
-	c.Log.Info("building", "programs", len(c.Targets), "jobs", total, "parallel", c.Jobs)
+	refs, exp := c.schedule(c.refs(c.pending))
+	total := len(refs)
+	track := newProgress(exp, max(c.Jobs, 1))
+	c.Log.Info("building", append([]any{"programs", len(c.Targets), "jobs", total, "parallel", c.Jobs}, etaAttr(track.eta(time.Now()))...)...)
 	var finished atomic.Int64
-	c.forEachJob(c.pending, func(i int, o *Outcome) {
+	c.forEachRef(refs, func(k int, r ref) {
+		i, o := r.i, &c.Reports[r.i].Outcomes[r.j]
 		p := c.prepared[i]
 		meta := filepath.Join(c.work, fmt.Sprintf("%d-%s.json", i, strings.ReplaceAll(o.Platform.String(), "/", "-")))
 		req := Request(c.Options, o.Job, p.ByPlatform[o.Platform].Dir, p.Released, meta)
@@ -192,6 +211,7 @@ func (BuildStep) Run(ctx context.Context, c *Context) error {
 		log := c.Log.With("program", o.Program.Name, "platform", o.Platform.String())
 		log.Info("platform started", "kind", kind)
 		start := time.Now()
+		track.start(k, start)
 		o.Err = bounded(ctx, c.BuildTimeout, "build "+o.String(), "CROSSBIN_TIMEOUT_BUILD", func(ctx context.Context) error {
 			pushed, err := c.Builder.Build(ctx, req)
 			if err != nil {
@@ -202,12 +222,20 @@ func (BuildStep) Run(ctx context.Context, c *Context) error {
 			return err
 		})
 		o.Duration = time.Since(start)
+		left := etaAttr(track.finish(k, o.Duration, o.Err != nil, time.Now()))
 		done := fmt.Sprintf("%d/%d", finished.Add(1), total)
 		if o.Err != nil {
-			log.Error("platform failed", "duration", o.Duration.Round(time.Second), "done", done)
+			log.Error("platform failed", append([]any{"duration", o.Duration.Round(time.Second), "done", done}, left...)...)
 			return
 		}
-		log.Info("platform built", "digest", o.Digest.String(), "duration", o.Duration.Round(100*time.Millisecond), "done", done)
+		// Only a build that produced its image is a duration worth
+		// expecting again: a failure may have stopped at any point.
+		if c.Durations != nil {
+			if err := c.Durations.Record(DurationKey(o.Job), o.Duration); err != nil {
+				log.Warn("duration not recorded", "err", err)
+			}
+		}
+		log.Info("platform built", append([]any{"digest", o.Digest.String(), "duration", o.Duration.Round(100 * time.Millisecond), "done", done}, left...)...)
 	})
 	c.settle(ErrBuildFailed)
 	return nil
