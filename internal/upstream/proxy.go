@@ -174,6 +174,24 @@ func (p Proxy) Releases(ctx context.Context, mod string) (Releases, error) {
 	return rel, nil
 }
 
+// Latest is the version the proxy's @latest names for mod, for proxies
+// that refuse its @v/list. ErrNotFound when it names none.
+func (p Proxy) Latest(ctx context.Context, mod string) (string, error) {
+	body, err := p.getLatest(ctx, mod)
+	if err != nil {
+		var se *statusError
+		if errors.As(err, &se) && se.notFound() {
+			return "", fmt.Errorf("%w: %s@latest (%w)", ErrNotFound, mod, err)
+		}
+		return "", err
+	}
+	var info struct{ Version string }
+	if err := json.Unmarshal(body, &info); err != nil || !semver.IsValid(info.Version) {
+		return "", fmt.Errorf("%s@latest: malformed answer %q: want JSON with a Version", mod, strings.TrimSpace(string(body)))
+	}
+	return info.Version, nil
+}
+
 func (p Proxy) list(ctx context.Context, mod string) ([]string, error) {
 	body, err := p.get(ctx, mod, "list")
 	if err != nil {
@@ -189,19 +207,14 @@ func (p Proxy) list(ctx context.Context, mod string) ([]string, error) {
 		return versions, nil
 	}
 	// No tagged versions listed: @latest may still name one.
-	body, err = p.getLatest(ctx, mod)
+	latest, err := p.Latest(ctx, mod)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
 	if err != nil {
-		var se *statusError
-		if errors.As(err, &se) && se.notFound() {
-			return nil, nil
-		}
 		return nil, err
 	}
-	var info struct{ Version string }
-	if err := json.Unmarshal(body, &info); err != nil || !semver.IsValid(info.Version) {
-		return nil, fmt.Errorf("%s@latest: malformed answer %q: want JSON with a Version", mod, strings.TrimSpace(string(body)))
-	}
-	return []string{info.Version}, nil
+	return []string{latest}, nil
 }
 
 func (p Proxy) getLatest(ctx context.Context, mod string) ([]byte, error) {

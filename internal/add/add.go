@@ -1,0 +1,334 @@
+// Package add makes a catalog entry of a Go command in one step, finding
+// out what a maintainer would otherwise find by hand:
+//
+//   - the module and version: the longest prefix of the path the proxy
+//     knows as a module, at its newest stable version (or the one asked
+//     for; @latest where the proxy refuses the version list);
+//   - the main package: the path given, the module root, or the module's
+//     only command;
+//   - the source kind: `go install pkg@version` unless go.mod has replace
+//     or exclude directives, which it refuses;
+//   - the platforms: every default platform is cross-compiled with the
+//     host's go (CGO_ENABLED=0, as the Dockerfile builds); a failure
+//     becomes `unavailable:` with the compiler's first error line;
+//   - the smoke command and version stamp: the linux/amd64 binary runs in
+//     the sandbox with --version, version, -version and -v, first as it
+//     builds, then with each likely -X target set to the version; a program
+//     that prints its version nowhere gets --help and what it prints.
+//
+// Nothing is written until all of it is known; the entry then appears in
+// the catalog whole (Entry.Write).
+package add
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/build"
+	"go/doc"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/gotool"
+	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/proc"
+	"github.com/crossbin/crossbin/internal/upstream"
+	"github.com/crossbin/crossbin/internal/verify"
+)
+
+// Request is what the user asked for.
+type Request struct {
+	Path    string // module or package import path
+	Name    string // catalog name; default: the binary's name
+	Version string // default: the newest stable version
+}
+
+// Options are what Add works with.
+type Options struct {
+	CatalogDir string         // the repository's dockerfiles/
+	Env        []string       // the go command's whole environment
+	Proxy      upstream.Proxy // for version lists
+	Runner     verify.Runner  // the sandbox the smoke runs use
+	Jobs       int            // cross-compiles at once
+	Log        *slog.Logger
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// Add finds out everything about the program and writes its entry.
+func Add(ctx context.Context, opt Options, req Request) (Entry, catalog.Program, error) {
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := module.CheckImportPath(req.Path); err != nil {
+		return Entry{}, catalog.Program{}, fmt.Errorf("add %q: not a Go import path: %w", req.Path, err)
+	}
+	if req.Version != "" && (!semver.IsValid(req.Version) || semver.Canonical(req.Version) != strings.TrimSuffix(req.Version, "+incompatible")) {
+		return Entry{}, catalog.Program{}, fmt.Errorf("add %s: -version=%s is not a canonical semantic version like v1.2.3", req.Path, req.Version)
+	}
+	if err := checkName(opt.CatalogDir, req.Name); err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+
+	start := time.Now()
+	mod, version, err := resolve(ctx, opt, req)
+	if err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+	log.Info("module found", "module", mod, "version", version, "duration", time.Since(start).Round(time.Millisecond))
+	m, err := gotool.Download(ctx, opt.Env, mod, version)
+	if err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+	mains, err := MainPackages(m.Dir)
+	if err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+	rel, err := ChooseMain(mod, req.Path, mains)
+	if err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+	e := Entry{Module: mod, Version: version, Main: rel, Name: req.Name}
+	if e.Name == "" {
+		e.Name = DefaultName(e.Package())
+		if err := checkName(opt.CatalogDir, e.Name); err != nil {
+			return Entry{}, catalog.Program{}, fmt.Errorf("%w (the binary's name; -name=NAME gives another)", err)
+		}
+	}
+	gomod, err := os.ReadFile(filepath.Join(m.Dir, "go.mod"))
+	if err != nil {
+		return Entry{}, catalog.Program{}, fmt.Errorf("%s@%s has no go.mod: crossbin builds modules: %w", mod, version, err)
+	}
+	kind, note, err := SourceKind(gomod, mod)
+	if err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+	if kind == "install" && listRefused(ctx, opt.Proxy, mod) {
+		kind, note = "module", "This module proxy refuses the module's version list, which `go install\npkg@version` reads: this builds from the module's source."
+	}
+	if kind == "install" && e.Name != DefaultName(e.Package()) {
+		kind, note = "module", fmt.Sprintf("Named %s, not %s as `go install` would name it: this builds from the\nmodule's source.", e.Name, DefaultName(e.Package()))
+	}
+	e.Kind, e.Note = kind, strings.Split(note, "\n")
+	e.Description, e.Homepage, e.Repository = describeProgram(m, rel, e.Name)
+
+	src, err := os.MkdirTemp("", "crossbin-add-src-")
+	if err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+	defer os.RemoveAll(src)
+	if err := gotool.CopyTree(m.Dir, src); err != nil {
+		return Entry{}, catalog.Program{}, fmt.Errorf("copy %s@%s: %w", mod, version, err)
+	}
+	h := host{env: opt.Env, src: src, mod: mod, version: version, main: rel, install: kind == "install", log: log}
+
+	start = time.Now()
+	log.Info("cross-compiling every default platform", "package", e.Package(), "platforms", len(platform.Defaults()))
+	failed, err := h.Probe(ctx, platform.Defaults(), opt.Jobs)
+	if err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+	log.Info("platforms probed", "failed", len(failed), "duration", time.Since(start).Round(time.Second))
+	if reason, ok := failed[smokePlatform]; ok {
+		if cgo := cgoPackages(ctx, h); len(cgo) > 0 {
+			return Entry{}, catalog.Program{}, fmt.Errorf("%s needs cgo (%s use it) and does not build with CGO_ENABLED=0 (%s): crossbin builds static Go binaries without cgo", e.Package(), strings.Join(cgo, ", "), reason)
+		}
+		hint := ""
+		if strings.Contains(reason, "403 Forbidden") || strings.Contains(reason, "404 Not Found") || strings.Contains(reason, "410 Gone") {
+			hint = ": the module proxy does not serve a module it needs; try an earlier -version"
+		}
+		return Entry{}, catalog.Program{}, fmt.Errorf("%s@%s does not build for %s: %s%s", e.Package(), version, smokePlatform, reason, hint)
+	}
+	e.Unavailable = failed
+
+	targets, err := StampTargets(src, mod, rel)
+	if err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+	start = time.Now()
+	s, err := FindSmoke(ctx, h, opt.Runner, targets)
+	if err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+	log.Info("smoke command found", "smoke", strings.Join(s.Args, " "), "stamp", s.Stamp, "output", s.Output, "duration", time.Since(start).Round(time.Millisecond))
+	e.Smoke = s
+	e.Note = append(e.Note, stampNote(s, e)...)
+
+	prog, err := e.Write(opt.CatalogDir)
+	if err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
+	return e, prog, nil
+}
+
+// listRefused reports whether the proxy refuses mod's version list (as
+// this machine's proxy does for many modules): `go install pkg@version`
+// then fails where a build from the module's source does not.
+func listRefused(ctx context.Context, p upstream.Proxy, mod string) bool {
+	_, err := p.Releases(ctx, mod)
+	return err != nil && !errors.Is(err, upstream.ErrNotFound)
+}
+
+// checkName refuses a name the catalog cannot take.
+func checkName(catalogDir, name string) error {
+	if name == "" {
+		return nil
+	}
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("-name=%s: program names are lower-case letters, digits, '.', '_' and '-'", name)
+	}
+	if _, err := os.Stat(filepath.Join(catalogDir, name)); err == nil {
+		return fmt.Errorf("a program named %s is already in the catalog (%s)", name, filepath.Join(catalogDir, name))
+	}
+	return nil
+}
+
+// resolve finds the module holding req.Path and the version to pin: the
+// longest candidate path the proxy knows as a module.
+func resolve(ctx context.Context, opt Options, req Request) (string, string, error) {
+	var refused error
+	for _, mod := range Candidates(req.Path) {
+		if req.Version != "" {
+			if _, err := gotool.Download(ctx, opt.Env, mod, req.Version); err != nil {
+				refused = err
+				continue
+			}
+			return mod, req.Version, nil
+		}
+		v, err := newestStable(ctx, opt.Proxy, mod)
+		switch {
+		case err == nil:
+			return mod, v, nil
+		case errors.Is(err, upstream.ErrNotFound):
+			continue
+		case refused == nil:
+			refused = err
+		}
+	}
+	if req.Version != "" {
+		return "", "", fmt.Errorf("no module holding %s has version %s: %w", req.Path, req.Version, refused)
+	}
+	if refused != nil {
+		return "", "", fmt.Errorf("find the newest version of %s: %w; name one with -version=vX.Y.Z", req.Path, refused)
+	}
+	return "", "", fmt.Errorf("the module proxy knows no module holding %s: check the path (and GOPROXY)", req.Path)
+}
+
+// newestStable is mod's newest release, not retracted: from the version
+// list, or @latest where the proxy refuses the list.
+func newestStable(ctx context.Context, p upstream.Proxy, mod string) (string, error) {
+	rel, err := p.Releases(ctx, mod)
+	if err != nil && !errors.Is(err, upstream.ErrNotFound) {
+		latest, lerr := p.Latest(ctx, mod)
+		if lerr == nil {
+			return latest, nil
+		}
+		if errors.Is(lerr, upstream.ErrNotFound) {
+			return "", fmt.Errorf("the module proxy refuses %s's version list (%w) and names no @latest", mod, err)
+		}
+		return "", err
+	}
+	if err != nil {
+		return "", err
+	}
+	var best string
+	for _, v := range rel.Versions {
+		if semver.Prerelease(v) != "" || strings.HasSuffix(v, "+incompatible") || (rel.Retracted != nil && rel.Retracted(v)) {
+			continue
+		}
+		if best == "" || semver.Compare(v, best) > 0 {
+			best = v
+		}
+	}
+	if best == "" {
+		if len(rel.Versions) == 0 {
+			return "", fmt.Errorf("%w: %s has no tagged version", upstream.ErrNotFound, mod)
+		}
+		return "", fmt.Errorf("%s has no stable release (only %s): name a version with -version", mod, strings.Join(rel.Versions, ", "))
+	}
+	return best, nil
+}
+
+// describeProgram is the description (the main package's doc synopsis),
+// homepage and source repository, from the module's source and the
+// proxy's record of where it came from.
+func describeProgram(m gotool.Module, rel, name string) (description, homepage, repository string) {
+	ctx := buildContext()
+	if pkg, err := ctx.ImportDir(filepath.Join(m.Dir, rel), build.ImportComment); err == nil && pkg.Doc != "" {
+		var p doc.Package
+		description = strings.TrimSuffix(p.Synopsis(pkg.Doc), ".")
+	}
+	if description == "" {
+		description = name + ", built from " + m.Path
+	}
+	description = strings.NewReplacer("\"", "'", "\n", " ").Replace(description)
+	origin := originURL(m.Info)
+	if strings.HasPrefix(m.Path, "github.com/") {
+		homepage = "https://" + strings.Join(strings.SplitN(m.Path, "/", 4)[:3], "/")
+		return description, homepage, ""
+	}
+	if origin == "" {
+		// The import path's own URL: where `go get` finds the repository.
+		origin = "https://" + m.Path
+	}
+	return description, origin, origin
+}
+
+// originURL is the VCS URL the proxy's .info records, if any.
+func originURL(info string) string {
+	b, err := os.ReadFile(info)
+	if err != nil {
+		return ""
+	}
+	var v struct{ Origin struct{ URL string } }
+	if json.Unmarshal(b, &v) != nil {
+		return ""
+	}
+	return strings.TrimSuffix(v.Origin.URL, ".git")
+}
+
+// stampNote says where the version the smoke command prints comes from.
+func stampNote(s Smoke, e Entry) []string {
+	switch {
+	case s.Expect != "":
+		return []string{"", fmt.Sprintf("%s prints its version with none of --version, version, -version, -v,", e.Name),
+			"and no string variable named like a version carries it: the smoke run", "checks what --help prints."}
+	case s.LDFlags != "":
+		return []string{"", fmt.Sprintf("The version is stamped with %s (`%s` prints it).", s.Stamp, strings.Join(append([]string{e.Name}, s.Args...), " "))}
+	}
+	return []string{"", fmt.Sprintf("The version comes from %s (`%s` prints it).", s.Stamp, strings.Join(append([]string{e.Name}, s.Args...), " "))}
+}
+
+// cgoPackages lists the packages of the main package's build that use cgo
+// when it is enabled.
+func cgoPackages(ctx context.Context, h host) []string {
+	cmd := proc.Command(ctx, "go", "list", "-deps", "-f", "{{if .CgoFiles}}{{.ImportPath}}{{end}}", "./"+h.main)
+	cmd.Dir = h.src
+	env, err := h.goEnv(smokePlatform, "CGO_ENABLED=1")
+	if err != nil {
+		return nil
+	}
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		return nil
+	}
+	var pkgs []string
+	for _, l := range strings.Fields(string(out)) {
+		if !slices.Contains(pkgs, l) && !strings.HasPrefix(l, "runtime/") && l != "net" && l != "os/user" && !strings.HasPrefix(l, "plugin") {
+			pkgs = append(pkgs, l)
+		}
+	}
+	return pkgs
+}

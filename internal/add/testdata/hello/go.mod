@@ -1,0 +1,3 @@
+module crossbin.test/hello
+
+go 1.22
