@@ -1,7 +1,12 @@
 // Package bench measures what crossbin costs over the bare go tool: the
-// same program for the same platforms, built by a plain
-// `GOOS=… GOARCH=… go install` loop and by the pipeline, on the same warm Go
-// module and build caches, reported as a ratio.
+// same programs for the same platforms, built by a plain
+// `GOOS=… GOARCH=… go build` loop (Commands: what each Dockerfile's build
+// step runs, without BuildKit) and by the pipeline on the same machine,
+// reported as ratios.
+//
+// Run (bench:build) compares one program on the same warm Go module and
+// build caches. Compare (bench:catalog) compares several, each side first
+// cold (its caches emptied) and then warm (its Go caches kept).
 package bench
 
 import (
@@ -15,7 +20,6 @@ import (
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/pipeline"
-	"github.com/crossbin/crossbin/internal/proc"
 )
 
 // Result is one benchmark run.
@@ -37,16 +41,19 @@ type Result struct {
 // a pipeline rebuild and a cached pipeline run. bx is the builder's buildx,
 // whose layer cache is dropped before the rebuild.
 func Run(ctx context.Context, opt pipeline.Options, bx buildx.Client, prog catalog.Program) (Result, error) {
-	pkg := prog.Package
 	r := Result{Program: prog, Platforms: len(prog.Real())}
 	if _, err := pipeline.Build(ctx, opt, prog, nil); err != nil {
 		return r, fmt.Errorf("warm-up build: %w", err)
 	}
-	if err := bareLoop(ctx, opt, prog, pkg); err != nil { // warms the host's Go caches
+	bare := &Bare{Env: os.Environ(), Sources: opt.Sources} // the host's Go caches
+	for k, v := range opt.GoEnv {
+		bare.Env = append(bare.Env, k+"="+v)
+	}
+	if err := bare.Build(ctx, prog); err != nil { // warms them
 		return r, err
 	}
 	start := time.Now()
-	if err := bareLoop(ctx, opt, prog, pkg); err != nil {
+	if err := bare.Build(ctx, prog); err != nil {
 		return r, err
 	}
 	r.Bare = time.Since(start)
@@ -75,37 +82,6 @@ func Run(ctx context.Context, opt pipeline.Options, bx buildx.Client, prog catal
 // mounts.
 func PruneLayersArgv() []string {
 	return []string{"prune", "--force", "--filter", "type=regular"}
-}
-
-// bareLoop installs pkg@version for each real platform, one after another,
-// the way a shell loop over GOOS/GOARCH would.
-func bareLoop(ctx context.Context, opt pipeline.Options, prog catalog.Program, pkg string) error {
-	gopath, err := os.MkdirTemp("", "crossbin-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(gopath)
-	for _, pl := range prog.Real() {
-		env, err := pl.GoEnv()
-		if err != nil {
-			return err
-		}
-		cmd := proc.Command(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", pkg+"@"+prog.Version)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOPATH="+gopath, "GOBIN=")
-		if modcache, err := proc.Command(ctx, "go", "env", "GOMODCACHE").Output(); err == nil {
-			cmd.Env = append(cmd.Env, "GOMODCACHE="+strings.TrimSpace(string(modcache)))
-		}
-		for k, v := range opt.GoEnv {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		for _, v := range env {
-			cmd.Env = append(cmd.Env, v.String())
-		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("bare go install for %s: %w\n%s", pl, err, out)
-		}
-	}
-	return nil
 }
 
 // String renders the result as a small table with the ratios.
