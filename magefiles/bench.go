@@ -32,3 +32,14 @@ func (Bench) Ci(ctx context.Context, full *bool) error {
 		return a.BenchCI(ctx, 9, derefBool(full))
 	})
 }
+
+// Catalog builds shfmt, helm, gh and golangci-lint (or -programs=a,b) for their real platforms with a bare `go build` loop and through crossbin, each cold and then warm, and prints the times, the ratios crossbin/bare and a Markdown table for the README.
+func (Bench) Catalog(ctx context.Context, programs *string) error {
+	return run(ctx, func(ctx context.Context, a *app.App) error {
+		r, err := a.BenchCatalog(ctx, deref(programs))
+		if len(r.Programs) > 0 {
+			fmt.Print(r, "\n", r.Markdown())
+		}
+		return err
+	})
+}

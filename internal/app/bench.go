@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/crossbin/crossbin/internal/bench"
+	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/ci"
 )
 
@@ -58,11 +61,11 @@ func (a *App) benchCold(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.Buildx.Run(ctx, "prune", "--all", "--force"); err != nil {
+	if _, err := b.Buildx.Run(ctx, bench.PruneAllArgv()...); err != nil {
 		return err
 	}
 	fresh := *a
-	fresh.Config.Image = a.Config.Image + "-bench-" + time.Now().UTC().Format("20060102t150405")
+	fresh.Config.Image = a.benchRepository()
 	fresh.Config.PlanImage = "" // plan against the fresh repository: everything is built
 	mem := bench.StartMemorySampler(250 * time.Millisecond)
 	start := time.Now()
@@ -72,6 +75,12 @@ func (a *App) benchCold(ctx context.Context) error {
 	fmt.Printf("full catalog, cold (builder cache pruned): %s, peak memory in use %s (+%s), %d jobs at once\n",
 		time.Since(start).Round(time.Second), bench.GiB(peak), bench.GiB(increase), a.Config.Jobs)
 	return err
+}
+
+// benchRepository is a fresh repository beside CROSSBIN_IMAGE for a
+// benchmark to publish into.
+func (a *App) benchRepository() string {
+	return a.Config.Image + "-bench-" + time.Now().UTC().Format("20060102t150405")
 }
 
 // BenchBuild times shfmt for all its platforms through crossbin and through
@@ -93,4 +102,57 @@ func (a *App) BenchBuild(ctx context.Context) (bench.Result, error) {
 		return bench.Result{}, err
 	}
 	return bench.Run(ctx, opt, b.Buildx, prog)
+}
+
+// BenchCatalog builds programs (comma-separated; default
+// bench.DefaultPrograms) for their real platforms with the bare go loop and
+// through the pipeline, each cold and then warm, on this machine. Each
+// side's caches live in the cache directory (bench/bare, bench/crossbin),
+// beside BuildKit's, and are removed afterwards; crossbin publishes into
+// throwaway repositories beside CROSSBIN_IMAGE.
+func (a *App) BenchCatalog(ctx context.Context, programs string) (res bench.Comparison, err error) {
+	if err := a.wholePrograms("bench:catalog"); err != nil {
+		return res, err
+	}
+	names, err := bench.ParsePrograms(programs)
+	if err != nil {
+		return res, err
+	}
+	if a.Config.CacheDir == "" {
+		return res, errors.New("bench:catalog keeps its caches in the cache directory: set CROSSBIN_CACHE_DIR")
+	}
+	c, patches, err := a.catalogAndPatches()
+	if err != nil {
+		return res, err
+	}
+	progs := make([]catalog.Program, len(names))
+	for i, name := range names {
+		if progs[i], err = c.Get(name); err != nil {
+			return res, err
+		}
+	}
+	b, err := a.Builder(ctx)
+	if err != nil {
+		return res, err
+	}
+	opt, err := a.Pipeline(b, patches, progs)
+	if err != nil {
+		return res, err
+	}
+	bareCaches := bench.Caches{Dir: filepath.Join(a.Config.CacheDir, "bench", "bare")}
+	crossbinCaches := bench.Caches{Dir: filepath.Join(a.Config.CacheDir, "bench", "crossbin")}
+	defer func() {
+		// Also after a signal: the module caches are read-only and large.
+		cleanup := context.WithoutCancel(ctx)
+		err = errors.Join(err, bareCaches.Remove(cleanup), crossbinCaches.Remove(cleanup))
+	}()
+	opt.Sources = crossbinCaches.Preparer(a.sources(patches))
+	bare := &bench.Bare{Env: a.Config.Environ(), Caches: bareCaches, Sources: bareCaches.Preparer(a.sources(patches))}
+	crossbin := &bench.Crossbin{
+		Options: opt, Buildx: b.Buildx, Caches: crossbinCaches,
+		Repository: a.benchRepository(),
+	}
+	res, err = bench.Compare(ctx, progs, bare, crossbin, a.Log)
+	res.Jobs = opt.Jobs
+	return res, err
 }

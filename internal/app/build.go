@@ -80,7 +80,7 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 	}
 	return pipeline.Options{
 		Signer:        signer,
-		Sources:       source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log},
+		Sources:       a.sources(patches),
 		Builder:       bx,
 		Registry:      a.registry(),
 		Runner:        a.runner(),
@@ -95,6 +95,11 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 		Inputs:        in,
 		Durations:     a.durations(),
 	}, nil
+}
+
+// sources prepares module sources with patches, in the cache directory.
+func (a *App) sources(patches []patch.Patch) source.Preparer {
+	return source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log}
 }
 
 // durations is how long each job took in earlier runs, kept in the cache
