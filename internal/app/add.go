@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
 	"time"
 
 	"github.com/crossbin/crossbin/internal/add"
+	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/pipeline"
 	"github.com/crossbin/crossbin/internal/upstream"
@@ -53,7 +55,10 @@ func (a *App) Add(ctx context.Context, req add.Request, nobuild bool) (Added, er
 	}
 	rep, err := a.BuildProgram(ctx, e.Name, "")
 	out.Report = &rep
-	if err != nil {
+	switch {
+	case errors.Is(err, buildx.ErrNoSpace):
+		return out, fmt.Errorf("%s was added to the catalog (%s) but its build ran out of disk space: %w; free space, then run `go tool mage build:program %s`", e.Name, prog.Dir, err, e.Name)
+	case err != nil:
 		return out, fmt.Errorf("%s was added to the catalog (%s) but did not build and publish: %w; fix program.yaml and run `go tool mage build:program %s`, or remove the directory", e.Name, prog.Dir, err, e.Name)
 	}
 	return out, nil

@@ -43,6 +43,7 @@ func (a *App) Stack() *stack.Stack {
 		CacheDir:     a.Config.CacheDir,
 		RegistryPort: a.Config.RegistryPort,
 		GoImage:      a.Config.GoImage,
+		MinFree:      a.Config.MinFree,
 		Log:          a.Log,
 	})
 }

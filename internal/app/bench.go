@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crossbin/crossbin/internal/bench"
+	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/ci"
 )
@@ -61,7 +62,7 @@ func (a *App) benchCold(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.Buildx.Run(ctx, bench.PruneAllArgv()...); err != nil {
+	if _, err := b.Buildx.Run(ctx, buildx.PruneAllArgv()...); err != nil {
 		return err
 	}
 	fresh := *a

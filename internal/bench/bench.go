@@ -61,7 +61,7 @@ func Run(ctx context.Context, opt pipeline.Options, bx buildx.Client, prog catal
 	// Drop BuildKit's layer cache but keep its cache mounts (the Go module
 	// and build caches), so every step runs again on warm Go caches.
 	// (`buildx build --no-cache` would start the cache mounts empty too.)
-	if _, err := bx.Run(ctx, PruneLayersArgv()...); err != nil {
+	if _, err := bx.Run(ctx, buildx.PruneLayersArgv()...); err != nil {
 		return r, err
 	}
 	start = time.Now()
@@ -76,12 +76,6 @@ func Run(ctx context.Context, opt pipeline.Options, bx buildx.Client, prog catal
 	}
 	r.Cached = time.Since(start)
 	return r, nil
-}
-
-// PruneLayersArgv removes the builder's layer cache and keeps its cache
-// mounts.
-func PruneLayersArgv() []string {
-	return []string{"prune", "--force", "--filter", "type=regular"}
 }
 
 // String renders the result as a small table with the ratios.

@@ -144,7 +144,7 @@ type Crossbin struct {
 func (c *Crossbin) String() string { return "crossbin" }
 
 func (c *Crossbin) Cold(ctx context.Context) error {
-	if _, err := c.Buildx.Run(ctx, PruneAllArgv()...); err != nil {
+	if _, err := c.Buildx.Run(ctx, buildx.PruneAllArgv()...); err != nil {
 		return err
 	}
 	c.Options.Repository = c.Repository + "-cold"
@@ -153,7 +153,7 @@ func (c *Crossbin) Cold(ctx context.Context) error {
 
 func (c *Crossbin) Warm(ctx context.Context) error {
 	c.Options.Repository = c.Repository + "-warm"
-	_, err := c.Buildx.Run(ctx, PruneLayersArgv()...)
+	_, err := c.Buildx.Run(ctx, buildx.PruneLayersArgv()...)
 	return err
 }
 
@@ -169,12 +169,6 @@ func RealTarget(prog catalog.Program) pipeline.Target {
 		return pipeline.Target{Program: prog, Subset: real}
 	}
 	return pipeline.Target{Program: prog, Publish: true}
-}
-
-// PruneAllArgv removes the builder's whole cache: layers, cache mounts
-// (the Go module and build caches) and pulled images.
-func PruneAllArgv() []string {
-	return []string{"prune", "--all", "--force"}
 }
 
 // Row is one line of the comparison: a program's four times, or the total.

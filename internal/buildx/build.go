@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -20,6 +22,11 @@ type Builder struct {
 	// with its request's Label.
 	Output io.Writer
 }
+
+// ErrNoSpace reports a build that ran out of disk space: the builder's
+// state (BuildKit's caches) filled its filesystem.
+var ErrNoSpace = errors.New("the builder ran out of disk space (no space left on device): free space where BuildKit keeps its state " +
+	"(the embedded stack's: `go tool mage stack:prune` drops its build cache)")
 
 // Build runs one build request and returns the digest of the image it
 // pushed (from the request's metadata file). A failed build's error names
@@ -36,6 +43,10 @@ func (b Builder) Build(ctx context.Context, req BuildRequest) (v1.Hash, error) {
 		cmd.Stdout, cmd.Stderr = both, both
 	}
 	if err := cmd.Run(); err != nil {
+		if strings.Contains(out.String(), "no space left on device") {
+			// Not the program's fault: say so before the compiler's echo.
+			err = fmt.Errorf("%w: %w", ErrNoSpace, err)
+		}
 		return v1.Hash{}, fmt.Errorf("buildx build: %s (%w)\n%s", StepError(out.String()), err, lines.Last(out.String(), 25))
 	}
 	return readDigest(req.MetadataFile)

@@ -1,6 +1,8 @@
 package buildx
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,5 +37,32 @@ func TestReadDigest(t *testing.T) {
 	}
 	if _, err := readDigest(filepath.Join(dir, "missing.json")); err == nil {
 		t.Error("missing file accepted")
+	}
+}
+
+// TestBuildOutOfSpace: a build that fails because the disk is full says so
+// (ErrNoSpace), not only what the compiler echoed.
+func TestBuildOutOfSpace(t *testing.T) {
+	for _, tc := range []struct {
+		name, printed string
+		full          bool
+	}{
+		{"full", "#12 11.59 github.com/blang/semver: mkdir /tmp/go-build1/b1020/: no space left on device", true},
+		{"compile error", "#12 11.59 main.go:3:1: undefined: x", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			script := "echo '" + tc.printed + "'; echo '#12 ERROR: process did not complete successfully: exit code: 1'; exit 1"
+			b := Builder{Client: Client{Path: "/bin/sh", Prefix: []string{"-c", script, "buildx"}}}
+			_, err := b.Build(context.Background(), BuildRequest{Label: "x", MetadataFile: filepath.Join(t.TempDir(), "m.json")})
+			if err == nil {
+				t.Fatal("the failed build returned no error")
+			}
+			if errors.Is(err, ErrNoSpace) != tc.full {
+				t.Fatalf("errors.Is(err, ErrNoSpace) = %v; want %v: %v", !tc.full, tc.full, err)
+			}
+			if !strings.Contains(err.Error(), strings.SplitN(tc.printed, " ", 3)[2]) {
+				t.Errorf("the error lost the step's line: %v", err)
+			}
+		})
 	}
 }

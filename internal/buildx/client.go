@@ -62,3 +62,15 @@ func (c Client) String() string {
 	b.WriteString(strings.Join(c.Argv(), " "))
 	return b.String()
 }
+
+// PruneAllArgv removes the builder's whole cache: layers, cache mounts
+// (the Go module and build caches) and pulled images.
+func PruneAllArgv() []string {
+	return []string{"prune", "--all", "--force"}
+}
+
+// PruneLayersArgv removes the builder's layer cache and keeps its cache
+// mounts.
+func PruneLayersArgv() []string {
+	return []string{"prune", "--force", "--filter", "type=regular"}
+}

@@ -26,6 +26,8 @@
 //	                          (module download, git), e.g. 15m (default)
 //	CROSSBIN_TIMEOUT_BUILD    bound on one platform's buildx build (default 60m)
 //	CROSSBIN_TIMEOUT_REGISTRY bound on one registry call (default 2m)
+//	CROSSBIN_MIN_FREE       free space the embedded stack wants before it
+//	                        builds, e.g. 10GiB (default)
 //	CROSSBIN_SIGNING_KEY    cosign private key file: every published index is
 //	                        signed with it before its tags move (default: none,
 //	                        nothing is signed)
@@ -52,6 +54,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/go-units"
+
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -74,6 +78,9 @@ type Config struct {
 	Jobs int
 	// Timeouts bound the steps that wait on the network or a builder.
 	Timeouts Timeouts
+	// MinFree is the free space (bytes) the embedded stack wants on its
+	// cache directory's filesystem before it builds; 0: the stack's default.
+	MinFree uint64
 	// CacheDir holds built tools, BuildKit state, registry storage and run files.
 	CacheDir string
 	// GoImage overrides the Go builder base image. Empty means automatic.
@@ -248,6 +255,14 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 				continue
 			}
 			*t.d = d
+		}
+	}
+	if v := get("CROSSBIN_MIN_FREE"); v != "" {
+		n, err := units.RAMInBytes(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("CROSSBIN_MIN_FREE=%q: want a size such as 10GiB or 500MiB", v))
+		} else {
+			c.MinFree = uint64(n)
 		}
 	}
 	if v := get("CROSSBIN_CACHE_DIR"); v != "" {

@@ -80,6 +80,7 @@ func TestFromEnvErrors(t *testing.T) {
 		{"CROSSBIN_PLATFORMS", " ", "CROSSBIN_PLATFORMS: empty platform list: \" \" names no platform"},
 		{"CROSSBIN_PLATFORMS", ",", "CROSSBIN_PLATFORMS: empty platform list"},
 		{"CROSSBIN_TIMEOUT_BUILD", "10", "CROSSBIN_TIMEOUT_BUILD=\"10\": want a positive duration such as 90s or 30m"},
+		{"CROSSBIN_MIN_FREE", "lots", "CROSSBIN_MIN_FREE=\"lots\": want a size such as 10GiB or 500MiB"},
 		{"CROSSBIN_TIMEOUT_SOURCE", "-1m", "CROSSBIN_TIMEOUT_SOURCE=\"-1m\": want a positive duration"},
 		{"CROSSBIN_TIMEOUT_REGISTRY", "0s", "CROSSBIN_TIMEOUT_REGISTRY=\"0s\""},
 		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin:latest", "without tag or digest"},
@@ -129,6 +130,15 @@ func TestFromEnvTimeouts(t *testing.T) {
 	c, err = FromEnv(envOf(map[string]string{"CROSSBIN_TIMEOUT_SOURCE": "90s", "CROSSBIN_TIMEOUT_BUILD": "2h", "CROSSBIN_TIMEOUT_REGISTRY": "10s"}), nil, defaults)
 	if err != nil || c.Timeouts != (Timeouts{Source: 90 * time.Second, Build: 2 * time.Hour, Registry: 10 * time.Second}) {
 		t.Fatalf("set: %+v, %v", c.Timeouts, err)
+	}
+}
+
+func TestFromEnvMinFree(t *testing.T) {
+	for v, want := range map[string]uint64{"": 0, "10GiB": 10 << 30, "500MiB": 500 << 20, "0": 0} {
+		c, err := FromEnv(envOf(map[string]string{"CROSSBIN_MIN_FREE": v}), nil, defaults)
+		if err != nil || c.MinFree != want {
+			t.Errorf("CROSSBIN_MIN_FREE=%q: %d, %v; want %d", v, c.MinFree, err, want)
+		}
 	}
 }
 

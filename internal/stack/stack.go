@@ -32,6 +32,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/docker/go-units"
+
 	"github.com/crossbin/crossbin/internal/baseimage"
 	"github.com/crossbin/crossbin/internal/buildx"
 )
@@ -57,6 +59,9 @@ type Options struct {
 	DockerHubReachable func(context.Context) bool
 	// CABundle is copied into the locally built builder image.
 	CABundle string
+	// MinFree is the free space Up requires on CacheDir's filesystem
+	// (0: DefaultMinFree).
+	MinFree uint64
 }
 
 // Stack is the embedded build stack of one cache directory.
@@ -149,6 +154,9 @@ func (s *Stack) Up(ctx context.Context) (ep Endpoint, err error) {
 	if err := s.checkPaths(); err != nil {
 		return Endpoint{}, err
 	}
+	if err := s.checkSpace(); err != nil {
+		return Endpoint{}, err
+	}
 	if !s.opt.Host.Root {
 		return Endpoint{}, errors.New("the embedded stack runs buildkitd as root (rootful runc worker): run as root, or set CROSSBIN_BUILDER to a buildx builder of your own")
 	}
@@ -198,6 +206,50 @@ func (s *Stack) Up(ctx context.Context) (ep Endpoint, err error) {
 	}
 	s.opt.Log.Info("stack is up", "builder", BuilderName, "registry", s.RegistryAddr(), "go_image", goImage, "duration", time.Since(start).Round(10*time.Millisecond))
 	return Endpoint{Buildx: s.Buildx(), Registry: s.RegistryAddr(), GoImage: goImage}, nil
+}
+
+// Prune drops BuildKit's whole build cache (layers, the Go module and
+// build cache mounts, the pulled base image), starting buildkitd if it is
+// not running; it needs no free space, unlike Up. The registry's images
+// stay.
+func (s *Stack) Prune(ctx context.Context) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.checkPaths(); err != nil {
+		return err
+	}
+	if err := s.writeConfigs(); err != nil {
+		return err
+	}
+	if _, _, err := s.ensureBuildkitd(ctx); err != nil {
+		return err
+	}
+	if err := s.ensureBuilder(ctx); err != nil {
+		return err
+	}
+	before, _ := available(s.opt.CacheDir)
+	if _, err := s.Buildx().Run(ctx, buildx.PruneAllArgv()...); err != nil {
+		return fmt.Errorf("prune BuildKit's cache: %w", err)
+	}
+	after, _ := available(s.opt.CacheDir)
+	s.opt.Log.Info("BuildKit's build cache dropped", "freed", units.BytesSize(float64(after)-float64(before)), "free", units.BytesSize(float64(after)))
+	return nil
+}
+
+// checkSpace is checkSpace for the stack's cache directory.
+func (s *Stack) checkSpace() error {
+	minFree := s.opt.MinFree
+	if minFree == 0 {
+		minFree = DefaultMinFree
+	}
+	avail, err := available(s.opt.CacheDir)
+	if err != nil {
+		return err
+	}
+	return checkSpace(s.opt.CacheDir, avail, minFree)
 }
 
 // checkPaths fails early on a cache directory whose socket path would not

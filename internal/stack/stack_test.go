@@ -345,3 +345,18 @@ func TestBuildAllShowsProgress(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestCheckSpace(t *testing.T) {
+	if err := checkSpace("/cache", 20<<30, DefaultMinFree); err != nil {
+		t.Errorf("20 GiB free: %v", err)
+	}
+	err := checkSpace("/cache", 109<<20, DefaultMinFree)
+	want := "only 109MiB free on the filesystem holding /cache (BuildKit's state, the registry's storage); builds want at least 10GiB: " +
+		"free space, or drop BuildKit's build cache with `go tool mage stack:prune` (CROSSBIN_MIN_FREE sets the floor)"
+	if err == nil || err.Error() != want {
+		t.Errorf("109 MiB free: %v\nwant %s", err, want)
+	}
+	if avail, err := available(t.TempDir()); err != nil || avail == 0 {
+		t.Errorf("available(a temporary directory) = %d, %v", avail, err)
+	}
+}

@@ -1,0 +1,35 @@
+package stack
+
+import (
+	"fmt"
+	"syscall"
+
+	"github.com/docker/go-units"
+)
+
+// DefaultMinFree is the free space the embedded stack wants before it
+// builds: measured here, BuildKit's Go build cache grows by 5–8 GB for one
+// large program cold at eleven platforms (sops), and a disk that fills
+// mid-build fails every platform at once.
+const DefaultMinFree = 10 << 30
+
+// available is the space an unprivileged writer may still use on the
+// filesystem holding dir.
+func available(dir string) (uint64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, fmt.Errorf("free space of %s: %w", dir, err)
+	}
+	return st.Bavail * uint64(st.Bsize), nil //nolint:gosec // Bsize is positive
+}
+
+// checkSpace refuses to build with less than minFree bytes available
+// where the stack keeps its state.
+func checkSpace(dir string, avail, minFree uint64) error {
+	if avail >= minFree {
+		return nil
+	}
+	return fmt.Errorf("only %s free on the filesystem holding %s (BuildKit's state, the registry's storage); builds want at least %s: "+
+		"free space, or drop BuildKit's build cache with `go tool mage stack:prune` (CROSSBIN_MIN_FREE sets the floor)",
+		units.BytesSize(float64(avail)), dir, units.BytesSize(float64(minFree)))
+}
