@@ -242,14 +242,23 @@ func newestStable(ctx context.Context, p upstream.Proxy, mod string) (string, er
 	if err != nil {
 		return "", err
 	}
-	var best string
+	// A module with a go.mod beats the +incompatible tags of the same
+	// repository (the Docker CLI has only those).
+	var best, incompatible string
 	for _, v := range rel.Versions {
-		if semver.Prerelease(v) != "" || strings.HasSuffix(v, "+incompatible") || (rel.Retracted != nil && rel.Retracted(v)) {
+		if semver.Prerelease(v) != "" || (rel.Retracted != nil && rel.Retracted(v)) {
 			continue
 		}
-		if best == "" || semver.Compare(v, best) > 0 {
-			best = v
+		slot := &best
+		if strings.HasSuffix(v, "+incompatible") {
+			slot = &incompatible
 		}
+		if *slot == "" || semver.Compare(v, *slot) > 0 {
+			*slot = v
+		}
+	}
+	if best == "" {
+		best = incompatible
 	}
 	if best == "" {
 		if len(rel.Versions) == 0 {

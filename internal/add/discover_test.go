@@ -1,11 +1,17 @@
 package add
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/crossbin/crossbin/internal/upstream"
 )
 
 func TestCandidates(t *testing.T) {
@@ -152,5 +158,40 @@ func TestFirstError(t *testing.T) {
 		if got := FirstError(tc.out, "/tmp/src"); got != tc.want {
 			t.Errorf("%s: FirstError = %q; want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestNewestStable(t *testing.T) {
+	for _, tc := range []struct {
+		name, list, want, err string
+	}{
+		{"stable over prerelease", "v1.0.0\nv1.2.0-rc.1\nv0.9.0\n", "v1.0.0", ""},
+		{"go.mod over +incompatible", "v20.10.0+incompatible\nv0.3.0\n", "v0.3.0", ""},
+		{"only +incompatible", "v29.1.0+incompatible\nv28.0.0+incompatible\n", "v29.1.0+incompatible", ""},
+		{"only prereleases", "v1.0.0-rc.1\n", "", "example.com/m has no stable release (only v1.0.0-rc.1): name a version with -version"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case strings.HasSuffix(r.URL.Path, "/@v/list"):
+					fmt.Fprint(w, tc.list)
+				case strings.HasSuffix(r.URL.Path, ".mod"):
+					fmt.Fprint(w, "module example.com/m\n")
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer srv.Close()
+			got, err := newestStable(context.Background(), upstream.Proxy{Entries: []upstream.ProxyEntry{{URL: srv.URL}}}, "example.com/m")
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("got %q, %v; want error %q", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %q, %v; want %s", got, err, tc.want)
+			}
+		})
 	}
 }

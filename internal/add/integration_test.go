@@ -86,10 +86,10 @@ func TestAdd(t *testing.T) {
 	}
 
 	cfg, ep := stacktest.Up(t)
-	url := strings.TrimPrefix(opt.Proxy.Entries[0].URL, "")
-	cfg.GoEnv = map[string]string{"GOPROXY": url, "GOSUMDB": "off"}
+	// The builds fetch hello from the same proxy (BuildKit runs them on
+	// the host's network).
+	cfg.GoEnv = map[string]string{"GOPROXY": opt.Proxy.Entries[0].URL, "GOSUMDB": "off"}
 	popt := stacktest.Pipeline(t, cfg, ep, "crossbin-add-test", t.TempDir(), nil)
-	popt.Root = filepath.Dir(opt.CatalogDir)
 	rep, err := pipeline.Build(ctx, popt, prog, nil)
 	t.Logf("\n%s", rep.Table())
 	if err != nil {
