@@ -55,7 +55,10 @@ func skipDir(name string) bool {
 // (the module root), "." for the root itself. Nested modules (a directory
 // with its own go.mod) are not part of the module and are skipped.
 func MainPackages(dir string) ([]string, error) {
+	// With cgo on, so a command that needs it is found, and refused for
+	// that reason later, not as "no main package".
 	ctx := buildContext()
+	ctx.CgoEnabled = true
 	var mains []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -73,7 +76,7 @@ func MainPackages(dir string) ([]string, error) {
 			}
 		}
 		pkg, err := ctx.ImportDir(p, build.ImportComment)
-		if err != nil || pkg.Name != "main" || len(pkg.GoFiles) == 0 {
+		if err != nil || pkg.Name != "main" || len(pkg.GoFiles)+len(pkg.CgoFiles) == 0 {
 			return nil //nolint:nilerr // a directory without a buildable package is no command
 		}
 		rel, _ := filepath.Rel(dir, p)

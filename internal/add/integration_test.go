@@ -42,7 +42,12 @@ func setup(t *testing.T, popt proxytest.Options) add.Options {
 	if testing.Short() {
 		t.Skip("integration test: builds and runs binaries in the sandbox (skipped with -short)")
 	}
-	url := proxytest.Serve(t, popt, hello(t, "v0.9.0"), hello(t, "v1.0.0"), hello(t, "v1.1.0-rc.1"))
+	// A command that needs cgo: without it, its package has no Go files.
+	cgo := proxytest.Module{Path: "crossbin.test/cgo", Version: "v1.0.0", Files: map[string]string{
+		"go.mod":  "module crossbin.test/cgo\n\ngo 1.22\n",
+		"main.go": "package main\n\n// int answer(void) { return 42; }\nimport \"C\"\n\nfunc main() { println(C.answer()) }\n",
+	}}
+	url := proxytest.Serve(t, popt, hello(t, "v0.9.0"), hello(t, "v1.0.0"), hello(t, "v1.1.0-rc.1"), cgo)
 	dir := filepath.Join(t.TempDir(), "dockerfiles")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -142,6 +147,7 @@ func TestAddBadInputs(t *testing.T) {
 		{add.Request{Path: "crossbin.test/hello/sub"}, "crossbin.test/hello/sub is not a main package of module crossbin.test/hello"},
 		{add.Request{Path: "crossbin.test/hello", Name: "Hello"}, "program names are lower-case"},
 		{add.Request{Path: "not a path"}, "not a Go import path"},
+		{add.Request{Path: "crossbin.test/cgo"}, "crossbin.test/cgo needs cgo (crossbin.test/cgo use it)"},
 	} {
 		_, _, err := add.Add(ctx, opt, tc.req)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
