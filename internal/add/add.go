@@ -269,7 +269,8 @@ func newestStable(ctx context.Context, p upstream.Proxy, mod string) (string, er
 	return best, nil
 }
 
-// describeProgram is the description (the main package's doc synopsis),
+// describeProgram is the description (the main package's doc synopsis,
+// else the README's first sentence),
 // homepage and source repository, from the module's source and the
 // proxy's record of where it came from.
 func describeProgram(m gotool.Module, rel, name string) (description, homepage, repository string) {
@@ -277,6 +278,9 @@ func describeProgram(m gotool.Module, rel, name string) (description, homepage, 
 	if pkg, err := ctx.ImportDir(filepath.Join(m.Dir, rel), build.ImportComment); err == nil && pkg.Doc != "" {
 		var p doc.Package
 		description = strings.TrimSuffix(p.Synopsis(pkg.Doc), ".")
+	}
+	if description == "" {
+		description = readmeSummary(m.Dir)
 	}
 	if description == "" {
 		description = name + ", built from " + m.Path
