@@ -13,15 +13,17 @@ import (
 )
 
 // BuildkitdConfig renders buildkitd.toml: a rootful runc worker with host
-// networking (RUN steps reach the Go module proxy the way the host does) and
-// the local registry marked as plain-HTTP and insecure under both of the
-// names builds use for it.
-func BuildkitdConfig(root, socket string, registryPort int) string {
+// networking (RUN steps reach the Go module proxy the way the host does),
+// garbage collection within gc, and the local registry marked as
+// plain-HTTP and insecure under both of the names builds use for it.
+func BuildkitdConfig(root, socket string, registryPort int, gc GC) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by crossbin; rewritten on every stack:up.\n")
 	fmt.Fprintf(&b, "root = %s\n\n", strconv.Quote(root))
 	fmt.Fprintf(&b, "[grpc]\n  address = [%s]\n\n", strconv.Quote("unix://"+socket))
-	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n  binary = \"runc\"\n  networkMode = \"host\"\n  gc = true\n\n")
+	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n  binary = \"runc\"\n  networkMode = \"host\"\n  gc = true\n")
+	fmt.Fprintf(&b, "  # Bounds from the disk's usable space when stack:up ran (see stack.GCFor).\n")
+	fmt.Fprintf(&b, "  reservedSpace = %d\n  maxUsedSpace = %d\n  minFreeSpace = %d\n\n", gc.Reserved, gc.MaxUsed, gc.MinFree)
 	fmt.Fprintf(&b, "[worker.containerd]\n  enabled = false\n")
 	for _, host := range registryHosts(registryPort) {
 		fmt.Fprintf(&b, "\n[registry.%s]\n  http = true\n  insecure = true\n", strconv.Quote(host))

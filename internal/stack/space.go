@@ -33,3 +33,33 @@ func checkSpace(dir string, avail, minFree uint64) error {
 		"free space, or drop BuildKit's build cache with `go tool mage stack:prune` (CROSSBIN_MIN_FREE sets the floor)",
 		units.BytesSize(float64(avail)), dir, units.BytesSize(float64(minFree)))
 }
+
+// GC bounds BuildKit's garbage collection, in bytes.
+type GC struct {
+	Reserved uint64 // never collected below this
+	MaxUsed  uint64 // collected above this
+	MinFree  uint64 // collected while the disk has less free
+}
+
+// GCFor bounds BuildKit's state on a filesystem with usable bytes (what is
+// used plus what may still be written): half of it, at least 20 GiB; and
+// while less than twice minFree is free, down to 5 GiB. BuildKit's own
+// defaults are fractions of the filesystem's size, which can be far from
+// what is usable (252 GB reported, 92 GB usable on the build machine), so
+// they never fired there and its Go build caches filled the disk.
+func GCFor(usable, minFree uint64) GC {
+	if minFree == 0 {
+		minFree = DefaultMinFree
+	}
+	return GC{Reserved: 5 << 30, MaxUsed: max(usable/2, 20<<30), MinFree: 2 * minFree}
+}
+
+// usable is what the filesystem holding dir has in use plus what an
+// unprivileged writer may still write there.
+func usable(dir string) (uint64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, fmt.Errorf("size of %s: %w", dir, err)
+	}
+	return (st.Blocks - st.Bfree + st.Bavail) * uint64(st.Bsize), nil //nolint:gosec // Bsize is positive
+}

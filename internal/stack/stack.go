@@ -268,8 +268,12 @@ func (s *Stack) checkPaths() error {
 }
 
 func (s *Stack) writeConfigs() error {
+	size, err := usable(s.opt.CacheDir)
+	if err != nil {
+		return err
+	}
 	files := map[string]string{
-		s.path("run", "buildkitd.toml"): BuildkitdConfig(s.path("buildkit"), s.socket(), s.opt.RegistryPort),
+		s.path("run", "buildkitd.toml"): BuildkitdConfig(s.path("buildkit"), s.socket(), s.opt.RegistryPort, GCFor(size, s.opt.MinFree)),
 		s.path("run", "registry.yml"):   RegistryConfig(s.path("registry"), s.opt.RegistryPort),
 	}
 	for path, content := range files {

@@ -20,7 +20,7 @@ import (
 )
 
 func TestBuildkitdConfig(t *testing.T) {
-	golden.Check(t, "buildkitd.toml", []byte(BuildkitdConfig("/cache/buildkit", "/cache/run/buildkitd.sock", 5000)))
+	golden.Check(t, "buildkitd.toml", []byte(BuildkitdConfig("/cache/buildkit", "/cache/run/buildkitd.sock", 5000, GCFor(92<<30, 0))))
 }
 
 func TestRegistryConfig(t *testing.T) {
@@ -358,5 +358,23 @@ func TestCheckSpace(t *testing.T) {
 	}
 	if avail, err := available(t.TempDir()); err != nil || avail == 0 {
 		t.Errorf("available(a temporary directory) = %d, %v", avail, err)
+	}
+}
+
+func TestGCFor(t *testing.T) {
+	for _, tc := range []struct {
+		usable, minFree uint64
+		want            GC
+	}{
+		{92 << 30, 0, GC{Reserved: 5 << 30, MaxUsed: 46 << 30, MinFree: 20 << 30}},
+		{30 << 30, 2 << 30, GC{Reserved: 5 << 30, MaxUsed: 20 << 30, MinFree: 4 << 30}},
+		{1 << 40, 10 << 30, GC{Reserved: 5 << 30, MaxUsed: 512 << 30, MinFree: 20 << 30}},
+	} {
+		if got := GCFor(tc.usable, tc.minFree); got != tc.want {
+			t.Errorf("GCFor(%d, %d) = %+v; want %+v", tc.usable, tc.minFree, got, tc.want)
+		}
+	}
+	if n, err := usable(t.TempDir()); err != nil || n == 0 {
+		t.Errorf("usable(a temporary directory) = %d, %v", n, err)
 	}
 }
