@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 )
 
 // pid1Source is the sandbox's first process (see pid1/main.go). It is
@@ -28,12 +29,17 @@ func (s Sandbox) helper(ctx context.Context) (string, error) {
 	if s.Dir == "" {
 		return "", errors.New("sandbox: no directory to keep its helper in (Sandbox.Dir is empty)")
 	}
-	sum := sha256.Sum256(pid1Source)
-	bin := filepath.Join(s.Dir, "pid1-"+hex.EncodeToString(sum[:6]))
+	// Keyed by what it is built from and for: a cache directory shared
+	// between machines must not hand one a helper of another.
+	h := sha256.New()
+	h.Write(pid1Source)
+	fmt.Fprintf(h, "\x00%s/%s %s", runtime.GOOS, runtime.GOARCH, runtime.Version())
+	bin := filepath.Join(s.Dir, "pid1-"+hex.EncodeToString(h.Sum(nil)[:6]))
 	if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() {
 		return bin, nil
 	}
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+	// Only its owner may put a binary there that crossbin runs as root.
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return "", fmt.Errorf("sandbox helper: %w", err)
 	}
 	src, err := os.MkdirTemp(s.Dir, "build-")
@@ -56,8 +62,9 @@ func (s Sandbox) helper(ctx context.Context) (string, error) {
 	// Only the standard library, for the machine crossbin runs on: no
 	// module download, no toolchain switch, no cgo (setuid must reach
 	// every thread, which Go does itself only without cgo).
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=", "GOARCH=", "GOFLAGS=", "GOWORK=off",
-		"GOPROXY=off", "GOTOOLCHAIN=local")
+	// GOENV=off: an empty GOOS would fall back to `go env -w` settings.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH, "GOFLAGS=",
+		"GOENV=off", "GOWORK=off", "GOPROXY=off", "GOTOOLCHAIN=local")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("sandbox helper: go build: %w\n%s", err, out)
 	}

@@ -138,6 +138,28 @@ func (s Sandbox) Run(ctx context.Context, bin string, args ...string) (output st
 	return out.String(), 0, nil
 }
 
+// maxOutput bounds what is kept of the binary's output: a smoke command
+// prints a line; one that prints forever must not exhaust crossbin's
+// memory.
+const maxOutput = 1 << 20
+
+// limited keeps the first n bytes written to it and discards the rest.
+type limited struct {
+	w io.Writer
+	n int
+}
+
+func (l *limited) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		keep := p[:min(len(p), l.n)]
+		l.n -= len(keep)
+		if _, err := l.w.Write(keep); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
 // failure is what pid1 reports on its status pipe when a step before the
 // binary failed.
 type failure struct {
@@ -161,24 +183,33 @@ func start(ctx context.Context, cmd *exec.Cmd, out *bytes.Buffer) error {
 		return err
 	}
 	defer r.Close()
-	cmd.Stdout, cmd.Stderr = out, out
+	capped := &limited{w: out, n: maxOutput}
+	cmd.Stdout, cmd.Stderr = capped, capped
 	cmd.ExtraFiles = []*os.File{w} // pid1's status pipe, descriptor 3
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
 		return err
 	}
-	// pid1's exec closes the pipe; a failed step writes to it first.
+	// pid1 writes "exec" just before its exec, which closes the pipe; a
+	// failed step writes its failure instead (or after it).
 	report, rerr := io.ReadAll(r)
 	werr := cmd.Wait()
-	if len(bytes.TrimSpace(report)) > 0 && ctx.Err() == nil {
+	if rerr != nil || ctx.Err() != nil {
+		return errors.Join(werr, rerr)
+	}
+	rest, execed := bytes.CutPrefix(report, []byte("exec\n"))
+	if len(bytes.TrimSpace(rest)) > 0 {
 		var f failure
-		if err := json.Unmarshal(report, &f); err != nil {
-			return fmt.Errorf("the sandbox's first process reported %q", report)
+		if err := json.Unmarshal(rest, &f); err != nil {
+			return fmt.Errorf("the sandbox's first process reported %q", rest)
 		}
 		return f.err()
 	}
-	return errors.Join(werr, rerr)
+	if !execed {
+		return fmt.Errorf("the sandbox's first process died before it ran the binary (%w)", werr)
+	}
+	return werr
 }
 
 // Capabilities pid1 needs in a user namespace (linux/capability.h).
@@ -197,7 +228,10 @@ func command(ctx context.Context, pid1, root, name string, args []string, userns
 	cmd.Env = []string{"HOME=/", "PATH=/nonexistent"}
 	cmd.Dir = "/"
 	cmd.WaitDelay = 5 * time.Second
-	attr := &syscall.SysProcAttr{Cloneflags: namespaces}
+	// A session of its own: kill(0, …) from inside must not reach
+	// crossbin's process group (the kernel does not stop it at the PID
+	// namespace), and no controlling terminal.
+	attr := &syscall.SysProcAttr{Cloneflags: namespaces, Setsid: true}
 	if userns {
 		// pid1 runs as Nobody: without ambient capabilities its exec
 		// would drop what the new namespace gave it before it could

@@ -106,7 +106,7 @@ func probed(t *testing.T, out string) map[string]string {
 			m[k] = v
 		}
 	}
-	for _, k := range []string{"uid", "gid", "env", "wd", "read", "dial", "chroot", "proc", "exe", "caps", "pids", "home"} {
+	for _, k := range []string{"uid", "gid", "env", "wd", "read", "dial", "chroot", "proc", "exe", "caps", "pids", "pgrp", "inherited", "home"} {
 		if _, ok := m[k]; !ok {
 			t.Fatalf("the probe printed no %q line:\n%s", k, out)
 		}
@@ -155,6 +155,14 @@ func TestProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := strconv.Itoa(os.Getpid())
+	// A descriptor without close-on-exec, as a CI runner or a shell may
+	// leave one to crossbin.
+	leaked, err := syscall.Open(base, syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(leaked) })
+	fd := strconv.Itoa(leaked)
 
 	for _, arch := range []string{"amd64", "arm64"} {
 		t.Run(arch, func(t *testing.T) {
@@ -166,7 +174,7 @@ func TestProbe(t *testing.T) {
 			// the environment and /proc: the checks below tell a host run.
 			if arch == "amd64" {
 				addr, accepted := listen(t)
-				host := exec.Command(bin, "probe", secret, addr, pid)
+				host := exec.Command(bin, "probe", secret, addr, pid, fd)
 				host.Env = append(os.Environ(), "HOME="+t.TempDir())
 				b, err := host.Output()
 				if err != nil {
@@ -174,7 +182,7 @@ func TestProbe(t *testing.T) {
 				}
 				p := probed(t, string(b))
 				if p["read"] != "ok token-of-the-caller" || p["dial"] != "ok" || !strings.Contains(p["env"], "canary-4d1f") || p["proc"] != "ok" ||
-					p["exe"] != bin+" ok" || p["pids"] == "1 ok" {
+					p["exe"] != bin+" ok" || p["pids"] == "1 ok" || p["inherited"] != "ok" {
 					t.Fatalf("the probe cannot tell a host run:\n%s", b)
 				}
 				for start := time.Now(); accepted.Load() == 0; time.Sleep(10 * time.Millisecond) {
@@ -185,7 +193,7 @@ func TestProbe(t *testing.T) {
 			}
 
 			addr, accepted := listen(t)
-			out, code, err := run(t, bin, "probe", secret, addr, pid)
+			out, code, err := run(t, bin, "probe", secret, addr, pid, fd)
 			if err != nil || code != 0 {
 				t.Fatalf("probe: exit %d, %v\n%s", code, err, out)
 			}
@@ -224,6 +232,12 @@ func TestProbe(t *testing.T) {
 			if p["caps"] != "0000000000000000 ok" {
 				t.Errorf("effective capabilities %s; want none", p["caps"])
 			}
+			if p["pgrp"] != "1" {
+				t.Errorf("process group %s; want its own (1): kill(0, …) would reach the caller's", p["pgrp"])
+			}
+			if p["inherited"] == "ok" {
+				t.Errorf("descriptor %s, open in the caller without close-on-exec, is open in the sandbox", fd)
+			}
 			if p["pids"] != "1 ok" {
 				t.Errorf("sees processes %s; want only itself, PID 1", p["pids"])
 			}
@@ -261,6 +275,17 @@ func TestExit(t *testing.T) {
 	}
 	if out, code, err := run(t, bin, "version"); err != nil || code != 0 || out != "fixture v1.2.3\n" {
 		t.Fatalf("got %q, exit %d, %v", out, code, err)
+	}
+}
+
+// TestFlood checks a binary that prints without end costs crossbin no more
+// than the first MiB.
+func TestFlood(t *testing.T) {
+	needSandbox(t)
+	bin := fixture(t, "amd64")
+	out, code, err := run(t, bin, "flood")
+	if err != nil || code != 0 || len(out) != 1<<20 || !strings.HasPrefix(out, "xxx") {
+		t.Fatalf("kept %d bytes, exit %d, %v; want the first MiB, exit 0", len(out), code, err)
 	}
 }
 

@@ -18,7 +18,10 @@
 // The binary is then PID 1 of its namespace, as it would be without this
 // step. Until then, file descriptor 3 is the status pipe: a failed step
 // writes one JSON line (the step, the errno, the message) there and exits
-// 125; a successful exec closes it (close-on-exec) without a word.
+// 125; just before the exec it writes "exec", and a successful exec closes
+// it (close-on-exec). Nothing at all means pid1 died before the exec.
+// Besides, it closes descriptors it inherited, limits each file the binary
+// writes to 64 MiB, and has the binary killed when crossbin dies.
 package main
 
 import (
@@ -28,6 +31,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"syscall"
 )
 
@@ -67,16 +71,30 @@ func run(args []string) failure {
 		{"make mounts private", func() error {
 			return syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, "")
 		}},
-		{"mount /proc", func() error {
-			return syscall.Mount("proc", filepath.Join(root, "proc"), "proc",
-				syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "")
-		}},
+		{"mount /proc", func() error { return mountProc(filepath.Join(root, "proc")) }},
+		// Descriptors crossbin inherited without close-on-exec (from a
+		// CI runner, a shell's `exec 3<`, systemd) would reach the
+		// binary: a directory outside the chroot, a socket.
+		{"close inherited descriptors", closeInherited},
 		{"chroot", func() error { return syscall.Chroot(root) }},
 		{"chdir /", func() error { return syscall.Chdir("/") }},
 		{"become nobody", becomeNobody},
 		{"clear ambient capabilities", func() error { return prctl(prCapAmbient, prCapAmbientClearAll) }},
 		{"set no_new_privs", func() error { return prctl(prSetNoNewPrivs, 1) }},
-		{"exec " + bin, func() error { return syscall.Exec(bin, args[1:], os.Environ()) }},
+		// Set after becoming nobody, which clears it: crossbin killed
+		// outright takes the sandbox along.
+		{"set the parent-death signal", func() error { return prctl(prSetPdeathsig, uintptr(syscall.SIGKILL)) }},
+		{"limit file sizes", func() error {
+			return syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: maxFileSize, Max: maxFileSize})
+		}},
+		{"exec " + bin, func() error {
+			// "exec" on the status pipe: whatever follows is the
+			// binary's doing, not pid1's.
+			if _, err := os.NewFile(3, "status").WriteString("exec\n"); err != nil {
+				return err
+			}
+			return syscall.Exec(bin, args[1:], os.Environ())
+		}},
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
@@ -91,9 +109,41 @@ func run(args []string) failure {
 	return failure{Step: "exec " + bin, Error: "returned without an error"}
 }
 
+// maxFileSize bounds each file the binary writes (RLIMIT_FSIZE): a
+// smoke command writes nothing near it, a hostile one cannot fill the
+// disk with one file.
+const maxFileSize = 64 << 20
+
+// mountProc mounts a procfs of this PID namespace on dir: only the
+// processes (subset=pid: no /proc/sys, no kernel tables) where the kernel
+// knows the option (Linux 5.8), else all of it.
+func mountProc(dir string) error {
+	const flags = syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_NOEXEC
+	if syscall.Mount("proc", dir, "proc", flags, "subset=pid") == nil {
+		return nil
+	}
+	return syscall.Mount("proc", dir, "proc", flags, "")
+}
+
+// closeInherited marks every descriptor from 3 up close-on-exec (3 is the
+// status pipe, already so).
+func closeInherited() error {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
+	return nil
+}
+
 // prctl(2) options (golang.org/x/sys/unix has them; pid1 keeps to the
 // standard library).
 const (
+	prSetPdeathsig       = 1
 	prSetNoNewPrivs      = 38
 	prCapAmbient         = 47
 	prCapAmbientClearAll = 4
