@@ -82,10 +82,11 @@ func Add(ctx context.Context, opt Options, req Request) (Entry, catalog.Program,
 	}
 
 	start := time.Now()
-	mod, version, err := resolve(ctx, opt, req)
+	r, err := resolve(ctx, opt, req)
 	if err != nil {
 		return Entry{}, catalog.Program{}, err
 	}
+	mod, version := r.mod, r.version
 	log.Info("module found", "module", mod, "version", version, "duration", time.Since(start).Round(time.Millisecond))
 	m, err := gotool.Download(ctx, opt.Env, mod, version)
 	if err != nil {
@@ -114,7 +115,7 @@ func Add(ctx context.Context, opt Options, req Request) (Entry, catalog.Program,
 	if err != nil {
 		return Entry{}, catalog.Program{}, err
 	}
-	if kind == "install" && listRefused(ctx, opt.Proxy, mod) {
+	if kind == "install" && r.listRefused {
 		kind, note = "module", "This module proxy refuses the module's version list, which `go install\npkg@version` reads: this builds from the module's source."
 	}
 	if kind == "install" && e.Name != DefaultName(e.Package()) {
@@ -141,7 +142,7 @@ func Add(ctx context.Context, opt Options, req Request) (Entry, catalog.Program,
 	}
 	log.Info("platforms probed", "failed", len(failed), "duration", time.Since(start).Round(time.Second))
 	if reason, ok := failed[smokePlatform]; ok {
-		if cgo := cgoPackages(ctx, h); len(cgo) > 0 {
+		if cgo := cgoPackages(ctx, h); needsCgo(reason, cgo) {
 			return Entry{}, catalog.Program{}, fmt.Errorf("%s needs cgo (%s use it) and does not build with CGO_ENABLED=0 (%s): crossbin builds static Go binaries without cgo", e.Package(), strings.Join(cgo, ", "), reason)
 		}
 		hint := ""
@@ -157,7 +158,7 @@ func Add(ctx context.Context, opt Options, req Request) (Entry, catalog.Program,
 		return Entry{}, catalog.Program{}, err
 	}
 	start = time.Now()
-	s, err := FindSmoke(ctx, h, opt.Runner, targets)
+	s, err := FindSmoke(ctx, h, opt.Runner, e.Name, targets)
 	if err != nil {
 		return Entry{}, catalog.Program{}, err
 	}
@@ -170,14 +171,6 @@ func Add(ctx context.Context, opt Options, req Request) (Entry, catalog.Program,
 		return Entry{}, catalog.Program{}, err
 	}
 	return e, prog, nil
-}
-
-// listRefused reports whether the proxy refuses mod's version list (as
-// this machine's proxy does for many modules): `go install pkg@version`
-// then fails where a build from the module's source does not.
-func listRefused(ctx context.Context, p upstream.Proxy, mod string) bool {
-	_, err := p.Releases(ctx, mod)
-	return err != nil && !errors.Is(err, upstream.ErrNotFound)
 }
 
 // checkName refuses a name the catalog cannot take.
@@ -194,53 +187,78 @@ func checkName(catalogDir, name string) error {
 	return nil
 }
 
+// resolved is the module that holds the path asked for.
+type resolved struct {
+	mod, version string
+	// listRefused: the proxy refuses the module's version list, which
+	// `go install pkg@version` reads.
+	listRefused bool
+}
+
+// errNoStable and errNewerMajor stop the search: the module exists, and
+// the user must choose.
+var (
+	errNoStable   = errors.New("no stable release")
+	errNewerMajor = errors.New("not the newest major version")
+)
+
 // resolve finds the module holding req.Path and the version to pin: the
-// longest candidate path the proxy knows as a module.
-func resolve(ctx context.Context, opt Options, req Request) (string, string, error) {
-	var refused error
+// longest candidate path the proxy knows as a module. Where one refuses
+// its version list and names no @latest, shorter ones are tried, but the
+// error reported is the longest's.
+func resolve(ctx context.Context, opt Options, req Request) (resolved, error) {
+	var first error
 	for _, mod := range Candidates(req.Path) {
 		if req.Version != "" {
-			if _, err := gotool.Download(ctx, opt.Env, mod, req.Version); err != nil {
-				refused = err
+			m, err := gotool.Download(ctx, opt.Env, mod, req.Version)
+			if err != nil {
+				if first == nil {
+					first = err
+				}
 				continue
 			}
-			return mod, req.Version, nil
+			_, lerr := opt.Proxy.Releases(ctx, mod)
+			return resolved{mod: mod, version: m.Version, listRefused: upstream.Refused(lerr)}, nil
 		}
-		v, err := newestStable(ctx, opt.Proxy, mod)
+		r, err := newestStable(ctx, opt.Proxy, mod, req.Path)
 		switch {
 		case err == nil:
-			return mod, v, nil
+			return r, nil
 		case errors.Is(err, upstream.ErrNotFound):
 			continue
-		case refused == nil:
-			refused = err
+		case errors.Is(err, errNoStable), errors.Is(err, errNewerMajor):
+			return resolved{}, err
+		case first == nil:
+			first = err
 		}
 	}
 	if req.Version != "" {
-		return "", "", fmt.Errorf("no module holding %s has version %s: %w", req.Path, req.Version, refused)
+		return resolved{}, fmt.Errorf("no module holding %s has version %s: %w", req.Path, req.Version, first)
 	}
-	if refused != nil {
-		return "", "", fmt.Errorf("find the newest version of %s: %w; name one with -version=vX.Y.Z", req.Path, refused)
+	if first != nil {
+		return resolved{}, fmt.Errorf("find the newest version of %s: %w; name one with -version=vX.Y.Z", req.Path, first)
 	}
-	return "", "", fmt.Errorf("the module proxy knows no module holding %s: check the path (and GOPROXY)", req.Path)
+	return resolved{}, fmt.Errorf("the module proxy knows no module holding %s: check the path (and GOPROXY)", req.Path)
 }
 
 // newestStable is mod's newest release, not retracted: from the version
-// list, or @latest where the proxy refuses the list.
-func newestStable(ctx context.Context, p upstream.Proxy, mod string) (string, error) {
+// list, or @latest where the proxy refuses the list. asked is the path the
+// user gave: when it is the module itself and a newer major version
+// exists (…/v4 beside …), that is an error naming it.
+func newestStable(ctx context.Context, p upstream.Proxy, mod, asked string) (resolved, error) {
 	rel, err := p.Releases(ctx, mod)
 	if err != nil && !errors.Is(err, upstream.ErrNotFound) {
 		latest, lerr := p.Latest(ctx, mod)
 		if lerr == nil {
-			return latest, nil
+			return resolved{mod: mod, version: latest, listRefused: upstream.Refused(err)}, nil
 		}
 		if errors.Is(lerr, upstream.ErrNotFound) {
-			return "", fmt.Errorf("the module proxy refuses %s's version list (%w) and names no @latest", mod, err)
+			return resolved{}, fmt.Errorf("the module proxy refuses %s's version list (%w) and names no @latest", mod, err)
 		}
-		return "", err
+		return resolved{}, err
 	}
 	if err != nil {
-		return "", err
+		return resolved{}, err
 	}
 	// A module with a go.mod beats the +incompatible tags of the same
 	// repository (the Docker CLI has only those).
@@ -262,11 +280,15 @@ func newestStable(ctx context.Context, p upstream.Proxy, mod string) (string, er
 	}
 	if best == "" {
 		if len(rel.Versions) == 0 {
-			return "", fmt.Errorf("%w: %s has no tagged version", upstream.ErrNotFound, mod)
+			return resolved{}, fmt.Errorf("%w: %s has no tagged version", upstream.ErrNotFound, mod)
 		}
-		return "", fmt.Errorf("%s has no stable release (only %s): name a version with -version", mod, strings.Join(rel.Versions, ", "))
+		return resolved{}, fmt.Errorf("%s has %w (only %s): name a version with -version", mod, errNoStable, strings.Join(rel.Versions, ", "))
 	}
-	return best, nil
+	if rel.NextMajor != "" && asked == mod {
+		return resolved{}, fmt.Errorf("%s@%s is %w: %s exists; add that path (or pin this one with -version=%s)",
+			mod, best, errNewerMajor, rel.NextMajor, best)
+	}
+	return resolved{mod: mod, version: best}, nil
 }
 
 // describeProgram is the description (the main package's doc synopsis,
@@ -285,7 +307,9 @@ func describeProgram(m gotool.Module, rel, name string) (description, homepage, 
 	if description == "" {
 		description = name + ", built from " + m.Path
 	}
-	description = strings.NewReplacer("\"", "'", "\n", " ").Replace(description)
+	// It becomes an image label in double quotes, where $ expands and \
+	// escapes.
+	description = strings.NewReplacer("\"", "'", "\n", " ", "$", "", "\\", "").Replace(description)
 	origin := originURL(m.Info)
 	if strings.HasPrefix(m.Path, "github.com/") {
 		homepage = "https://" + strings.Join(strings.SplitN(m.Path, "/", 4)[:3], "/")
@@ -321,6 +345,20 @@ func stampNote(s Smoke, e Entry) []string {
 		return []string{"", fmt.Sprintf("The version is stamped with %s (`%s` prints it).", s.Stamp, strings.Join(append([]string{e.Name}, s.Args...), " "))}
 	}
 	return []string{"", fmt.Sprintf("The version comes from %s (`%s` prints it).", s.Stamp, strings.Join(append([]string{e.Name}, s.Args...), " "))}
+}
+
+// needsCgo reports whether the build failed for want of cgo: the failing
+// package is one that uses cgo, or none of a package's files are left
+// without it. Packages with a pure-Go fallback do not count.
+func needsCgo(reason string, cgo []string) bool {
+	if len(cgo) == 0 {
+		return false
+	}
+	if strings.Contains(reason, "build constraints exclude all Go files") {
+		return true
+	}
+	pkg, _, _ := strings.Cut(reason, ": ")
+	return slices.Contains(cgo, pkg)
 }
 
 // cgoPackages lists the packages of the main package's build that use cgo

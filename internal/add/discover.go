@@ -195,6 +195,9 @@ func StampTargets(dir, mod, mainRel string) ([]string, error) {
 		if skipDir(d.Name()) {
 			return filepath.SkipDir
 		}
+		if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+			return filepath.SkipDir // a nested module: not part of this one
+		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
 		switch base := strings.ToLower(d.Name()); {

@@ -152,7 +152,9 @@ func TestFirstError(t *testing.T) {
 			"golang.org/x/sys/unix: undefined: Timespec"},
 		{"own source", "# crossbin.test/hello\n/tmp/src/broken_s390x.go:6:9: undefined: undefinedOnS390x\n", "crossbin.test/hello: undefined: undefinedOnS390x"},
 		{"no package line", "go: example.com/m@v1.0.0 requires go >= 1.27 (running go 1.26.8; GOTOOLCHAIN=local)\n", "go: example.com/m@v1.0.0 requires go >= 1.27 (running go 1.26.8; GOTOOLCHAIN=local)"},
-		{"constraints", "package example.com/m: build constraints exclude all Go files in /tmp/src\n", "package example.com/m: build constraints exclude all Go files in /tmp/src"},
+		{"constraints", "package example.com/m: build constraints exclude all Go files in /tmp/src\n", "package example.com/m: build constraints exclude all Go files in ."},
+		{"cache path inside", "# example.com/m\nmain.go:3:8: could not import x (open /root/go/pkg/mod/golang.org/x/sys@v0.1.0/unix/a.go: no such file)\n",
+			"example.com/m: could not import x (open golang.org/x/sys@v0.1.0/unix/a.go: no such file)"},
 		{"empty", "", "the build failed without a message"},
 	} {
 		if got := FirstError(tc.out, "/tmp/src"); got != tc.want {
@@ -169,11 +171,14 @@ func TestNewestStable(t *testing.T) {
 		{"go.mod over +incompatible", "v20.10.0+incompatible\nv0.3.0\n", "v0.3.0", ""},
 		{"only +incompatible", "v29.1.0+incompatible\nv28.0.0+incompatible\n", "v29.1.0+incompatible", ""},
 		{"only prereleases", "v1.0.0-rc.1\n", "", "example.com/m has no stable release (only v1.0.0-rc.1): name a version with -version"},
+		{"a newer major version", "v1.0.0\n", "", "example.com/m@v1.0.0 is not the newest major version: example.com/m/v2@v2.1.0 exists; add that path (or pin this one with -version=v1.0.0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				switch {
-				case strings.HasSuffix(r.URL.Path, "/@v/list"):
+				case r.URL.Path == "/example.com/m/v2/@v/list" && strings.Contains(tc.name, "major"):
+					fmt.Fprint(w, "v2.1.0\n")
+				case r.URL.Path == "/example.com/m/@v/list":
 					fmt.Fprint(w, tc.list)
 				case strings.HasSuffix(r.URL.Path, ".mod"):
 					fmt.Fprint(w, "module example.com/m\n")
@@ -182,7 +187,8 @@ func TestNewestStable(t *testing.T) {
 				}
 			}))
 			defer srv.Close()
-			got, err := newestStable(context.Background(), upstream.Proxy{Entries: []upstream.ProxyEntry{{URL: srv.URL}}}, "example.com/m")
+			r, err := newestStable(context.Background(), upstream.Proxy{Entries: []upstream.ProxyEntry{{URL: srv.URL}}}, "example.com/m", "example.com/m")
+			got := r.version
 			if tc.err != "" {
 				if err == nil || err.Error() != tc.err {
 					t.Fatalf("got %q, %v; want error %q", got, err, tc.err)
@@ -193,5 +199,36 @@ func TestNewestStable(t *testing.T) {
 				t.Fatalf("got %q, %v; want %s", got, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestCompilerFailure(t *testing.T) {
+	for out, want := range map[string]bool{
+		"# golang.org/x/sys/unix\n/root/go/pkg/mod/golang.org/x/sys@v0.1.0/unix/a.go:12:3: undefined: Timespec\n": true,
+		"package example.com/m: build constraints exclude all Go files in /tmp/src\n":                             true,
+		"# runtime/cgo\ngcc: not found\n": false,
+		"go: example.com/m@v1.0.0: reading https://proxy.golang.org/example.com/m/@v/v1.0.0.zip: 502 Bad Gateway\n": false,
+		"go: go.mod requires go >= 1.27 (running go 1.26.8; GOTOOLCHAIN=local)\n":                                   false,
+	} {
+		if got := compilerFailure(out); got != want {
+			t.Errorf("compilerFailure(%q) = %v; want %v", out, got, want)
+		}
+	}
+}
+
+func TestNeedsCgo(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		cgo    []string
+		want   bool
+	}{
+		{"package example.com/m: build constraints exclude all Go files in .", []string{"example.com/m"}, true},
+		{"example.com/m/db: undefined: sqlite3.Open", []string{"example.com/m/db"}, true},
+		{"example.com/m/term: undefined: Winsize", []string{"example.com/m/db"}, false},
+		{"package example.com/m: build constraints exclude all Go files in .", nil, false},
+	} {
+		if got := needsCgo(tc.reason, tc.cgo); got != tc.want {
+			t.Errorf("needsCgo(%q, %q) = %v; want %v", tc.reason, tc.cgo, got, tc.want)
+		}
 	}
 }

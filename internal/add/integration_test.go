@@ -47,7 +47,11 @@ func setup(t *testing.T, popt proxytest.Options) add.Options {
 		"go.mod":  "module crossbin.test/cgo\n\ngo 1.22\n",
 		"main.go": "package main\n\n// int answer(void) { return 42; }\nimport \"C\"\n\nfunc main() { println(C.answer()) }\n",
 	}}
-	url := proxytest.Serve(t, popt, hello(t, "v0.9.0"), hello(t, "v1.0.0"), hello(t, "v1.1.0-rc.1"), cgo)
+	lib := proxytest.Module{Path: "crossbin.test/lib", Version: "v1.0.0", Files: map[string]string{
+		"go.mod": "module crossbin.test/lib\n\ngo 1.22\n",
+		"lib.go": "package lib\n\nfunc Answer() int { return 42 }\n",
+	}}
+	url := proxytest.Serve(t, popt, hello(t, "v0.9.0"), hello(t, "v1.0.0"), hello(t, "v1.1.0-rc.1"), cgo, lib)
 	dir := filepath.Join(t.TempDir(), "dockerfiles")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -80,7 +84,7 @@ func TestAdd(t *testing.T) {
 	}
 	golden.Check(t, "hello.yaml", spec)
 	s390x := platform.Platform{OS: "linux", Arch: "s390x"}
-	if e.Version != "v1.0.0" || e.Main != "." || e.Kind != "install" || e.Smoke.LDFlags != "-X main.version=${VERSION}" ||
+	if e.Version != "v1.0.0" || e.Main != "." || e.Kind != "install" || e.Smoke.LDFlags != "-X main.version=${VERSION#v}" ||
 		len(e.Unavailable) != 1 || e.Unavailable[s390x] != "crossbin.test/hello: undefined: undefinedOnS390x" {
 		t.Fatalf("found %+v", e)
 	}
@@ -108,8 +112,8 @@ func TestAdd(t *testing.T) {
 		switch {
 		case r.Platform == s390x && !strings.Contains(r.Output, "is unavailable on linux/s390x"):
 			t.Errorf("linux/s390x printed %q; want the unavailable line", r.Output)
-		case r.Platform != s390x && r.Ran && r.Output != "hello v1.0.0":
-			t.Errorf("%s printed %q; want hello v1.0.0", r.Platform, r.Output)
+		case r.Platform != s390x && r.Ran && r.Output != "hello 1.0.0":
+			t.Errorf("%s printed %q; want hello 1.0.0", r.Platform, r.Output)
 		}
 	}
 }
@@ -148,13 +152,14 @@ func TestAddBadInputs(t *testing.T) {
 		{add.Request{Path: "crossbin.test/hello", Name: "Hello"}, "program names are lower-case"},
 		{add.Request{Path: "not a path"}, "not a Go import path"},
 		{add.Request{Path: "crossbin.test/cgo"}, "crossbin.test/cgo needs cgo (crossbin.test/cgo use it)"},
+		{add.Request{Path: "crossbin.test/lib"}, "module crossbin.test/lib has no main package"},
 	} {
 		_, _, err := add.Add(ctx, opt, tc.req)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: got %v; want %q", tc.req, err, tc.want)
-		}
 		if errors.Is(err, sandbox.ErrUnsupported) {
 			t.Skip(err)
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v; want %q", tc.req, err, tc.want)
 		}
 	}
 	if left, _ := os.ReadDir(opt.CatalogDir); len(left) > 0 {

@@ -49,9 +49,21 @@ func (h host) goEnv(pl platform.Platform, extra ...string) ([]string, error) {
 	for _, v := range vars {
 		env = append(env, v.Name+"="+v.Value)
 	}
-	// The builder image's Go, never another one downloaded behind its back.
+	// The host's Go as it is, never another one downloaded behind its
+	// back.
 	env = append(env, "CGO_ENABLED=0", "GOWORK=off", "GOTOOLCHAIN=local")
 	return append(env, extra...), nil
+}
+
+// withGoFlags adds flags to env's GOFLAGS, keeping the user's.
+func withGoFlags(env []string, flags string) []string {
+	current := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
+			current = v
+		}
+	}
+	return append(env, "GOFLAGS="+strings.TrimSpace(current+" "+flags))
 }
 
 // compile builds the main package for pl into out with ldflags (added to
@@ -64,18 +76,23 @@ func (h host) compile(ctx context.Context, pl platform.Platform, ldflags, out st
 	if err != nil {
 		return "", err
 	}
-	if h.install && pl == smokePlatform {
+	switch {
+	case h.install && pl == smokePlatform && out != os.DevNull:
 		// Native: `go install pkg@version` as the Dockerfile runs it, so
 		// the build info carries the module's version.
 		bin := filepath.Dir(out)
 		cmd = proc.Command(ctx, "go", "install", "-trimpath", "-ldflags="+flags, h.pkg()+"@"+h.version)
 		cmd.Dir = os.TempDir()
-		env = append(env, "GOBIN="+bin, "GOFLAGS=-mod=mod")
+		env = withGoFlags(append(env, "GOBIN="+bin), "-mod=mod")
 		defer func() {
 			if name := DefaultName(h.pkg()); filepath.Join(bin, name) != out {
 				_ = os.Rename(filepath.Join(bin, name), out)
 			}
 		}()
+	case h.install:
+		// What `go install pkg@version` does: the module's own go.mod,
+		// never a vendor directory its zip may carry.
+		env = withGoFlags(env, "-mod=mod")
 	}
 	cmd.Env = env
 	var b bytes.Buffer
@@ -88,22 +105,23 @@ func (h host) compile(ctx context.Context, pl platform.Platform, ldflags, out st
 // once, and returns why each one that fails does: the compiler's first
 // error line.
 func (h host) Probe(ctx context.Context, platforms []platform.Platform, jobs int) (map[platform.Platform]string, error) {
-	dir, err := os.MkdirTemp("", "crossbin-probe-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
 	var mu sync.Mutex
 	failed := map[platform.Platform]string{}
 	done := 0
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
-	for i, pl := range platforms {
+	for _, pl := range platforms {
 		g.Go(func() error {
 			start := time.Now()
-			out, err := h.compile(gctx, pl, "", filepath.Join(dir, fmt.Sprint(i)))
+			// Built and thrown away (the go tool links into /dev/null).
+			out, err := h.compile(gctx, pl, "", os.DevNull)
 			if err != nil && gctx.Err() != nil {
 				return gctx.Err()
+			}
+			if err != nil && !compilerFailure(out) {
+				// Not the program's fault (a proxy answering 5xx, no go
+				// tool): no platform is marked unavailable for it.
+				return fmt.Errorf("cross-compile %s for %s: %w: %s", h.pkg(), pl, err, lastLines(out))
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -125,7 +143,30 @@ func (h host) Probe(ctx context.Context, platforms []platform.Platform, jobs int
 }
 
 // position is a file position prefix of a compiler message.
-var position = regexp.MustCompile(`^\S+\.go:\d+(:\d+)?: `)
+var position = regexp.MustCompile(`^\S+\.(go|s):\d+(:\d+)?: `)
+
+// compilerFailure reports whether the go command's output is the
+// compiler's or the build constraints' verdict on the source (what makes a
+// platform unavailable), not a download or tool failure.
+func compilerFailure(out string) bool {
+	for line := range strings.Lines(out) {
+		line = strings.TrimSpace(line)
+		if position.MatchString(line) || strings.Contains(line, "build constraints exclude all Go files") ||
+			strings.Contains(line, "undefined: ") {
+			return true
+		}
+	}
+	return false
+}
+
+// lastLines is the end of out, for an error.
+func lastLines(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return strings.Join(lines[max(0, len(lines)-5):], "; ")
+}
+
+// cachePath is an absolute path into a module cache or GOROOT.
+var cachePath = regexp.MustCompile(`/\S*?/(pkg/mod|src)/`)
 
 // FirstError is the first error line of the go command's output, in words
 // that fit program.yaml's `unavailable:`: the package it is in, then the
@@ -141,8 +182,8 @@ func FirstError(out, src string) string {
 			pkg = strings.TrimPrefix(line, "# ")
 			continue
 		}
-		line = strings.ReplaceAll(line, src+"/", "")
-		msg := position.ReplaceAllString(line, "")
+		line = strings.ReplaceAll(strings.ReplaceAll(line, src+"/", ""), src, ".")
+		msg := cachePath.ReplaceAllString(position.ReplaceAllString(line, ""), "")
 		if pkg != "" {
 			return pkg + ": " + msg
 		}

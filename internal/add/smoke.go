@@ -2,18 +2,26 @@ package add
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"time"
 
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/crossbin/crossbin/internal/verify"
 )
 
-// smokePlatform is where the smoke command is found: the binary runs
-// natively there, in the sandbox verify uses.
-var smokePlatform = platform.Platform{OS: "linux", Arch: "amd64"}
+// smokePlatform is where the smoke command is found: this machine's, so
+// the binary runs natively, in the sandbox verify uses (linux/amd64 on
+// the build machine).
+var smokePlatform = platform.Platform{OS: "linux", Arch: runtime.GOARCH}
+
+// smokeTimeout bounds one smoke run: a program that takes `version` or
+// `-v` for something else (input, a server) must not hold `mage add`.
+const smokeTimeout = 30 * time.Second
 
 // smokeArgs are tried in this order for a command that prints the version.
 var smokeArgs = [][]string{{"--version"}, {"version"}, {"-version"}, {"-v"}}
@@ -36,22 +44,31 @@ type Smoke struct {
 // with each smoke command, first as it builds, then with each -X target
 // set to the version, until one prints the version. A program that prints
 // it nowhere gets `--help` and the first line it prints as expect.
-func FindSmoke(ctx context.Context, h host, run verify.Runner, targets []string) (Smoke, error) {
+func FindSmoke(ctx context.Context, h host, run verify.Runner, name string, targets []string) (Smoke, error) {
 	dir, err := os.MkdirTemp("", "crossbin-smoke-")
 	if err != nil {
 		return Smoke{}, err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, DefaultName(h.pkg()))
+	// Named as verify will run it (/bin/<name>): usage lines print it.
+	bin := filepath.Join(dir, name)
+	runOne := func(args ...string) (string, int, error) {
+		rctx, cancel := context.WithTimeout(ctx, smokeTimeout)
+		defer cancel()
+		return run.Run(rctx, bin, args...)
+	}
 
 	try := func(ldflags string) (Smoke, bool, error) {
 		if out, err := h.compile(ctx, smokePlatform, ldflags, bin); err != nil {
 			return Smoke{}, false, fmt.Errorf("build %s for %s: %s", h.pkg(), smokePlatform, FirstError(out, h.src))
 		}
 		for _, args := range smokeArgs {
-			out, code, err := run.Run(ctx, bin, args...)
+			out, code, err := runOne(args...)
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				continue // not a version command for this program
+			}
 			if err != nil {
-				return Smoke{}, false, fmt.Errorf("run %s %s in the sandbox: %w", filepath.Base(bin), strings.Join(args, " "), err)
+				return Smoke{}, false, fmt.Errorf("run %s %s in the sandbox: %w", name, strings.Join(args, " "), err)
 			}
 			if code == 0 && verify.MentionsVersion(out, h.version) {
 				return Smoke{Args: args, LDFlags: ldflags, Output: verify.VersionLine(out, h.version)}, true, nil
@@ -65,14 +82,13 @@ func FindSmoke(ctx context.Context, h host, run verify.Runner, targets []string)
 		return Smoke{}, err
 	}
 	if ok {
-		s.Stamp = "the go tool's build info"
-		if !h.install {
-			s.Stamp = "the source itself"
-		}
+		s.Stamp = "the build as it is (the source or the go tool's build info)"
 		return s, nil
 	}
 	for _, target := range targets {
-		for _, value := range []string{h.version, strings.TrimPrefix(h.version, "v")} {
+		// Without the v first, as release tooling (GoReleaser's
+		// {{.Version}}) stamps it; with it where the program wants it.
+		for _, value := range []string{strings.TrimPrefix(h.version, "v"), h.version} {
 			s, ok, err := try("-X " + target + "=" + value)
 			if err != nil {
 				return Smoke{}, err
@@ -94,9 +110,9 @@ func FindSmoke(ctx context.Context, h host, run verify.Runner, targets []string)
 	if _, err := h.compile(ctx, smokePlatform, "", bin); err != nil {
 		return Smoke{}, err
 	}
-	out, code, err := run.Run(ctx, bin, "--help")
+	out, code, err := runOne("--help")
 	if err != nil {
-		return Smoke{}, fmt.Errorf("run %s --help in the sandbox: %w", filepath.Base(bin), err)
+		return Smoke{}, fmt.Errorf("run %s --help in the sandbox: %w", name, err)
 	}
 	first := firstLine(out)
 	if first == "" {
@@ -118,7 +134,7 @@ func firstLine(out string) string {
 			if i := strings.LastIndexByte(line[:60], ' '); i > 0 {
 				line = line[:i]
 			} else {
-				line = line[:60]
+				line = strings.ToValidUTF8(line[:60], "")
 			}
 		}
 		return line

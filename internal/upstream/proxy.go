@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -77,6 +78,22 @@ func (e *statusError) Error() string {
 
 func (e *statusError) notFound() bool { return e.status == 404 || e.status == 410 }
 
+// Refused reports whether err is a proxy's refusal (401 or 403), as this
+// build machine's proxy answers @v/list for many modules.
+func Refused(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && (se.status == http.StatusUnauthorized || se.status == http.StatusForbidden)
+}
+
+// redact hides a password in a GOPROXY URL: errors are shown and logged.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
 // get fetches path (after the module's escaped path) from the first proxy
 // that has it.
 func (p Proxy) get(ctx context.Context, mod, path string) ([]byte, error) {
@@ -114,7 +131,7 @@ func (p Proxy) fetch(ctx context.Context, url string) ([]byte, error) {
 	if path, ok := strings.CutPrefix(url, "file://"); ok {
 		body, err := os.ReadFile(filepath.FromSlash(path))
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, &statusError{url: url, status: http.StatusNotFound}
+			return nil, &statusError{url: redact(url), status: http.StatusNotFound}
 		}
 		return body, err
 	}
@@ -128,19 +145,19 @@ func (p Proxy) fetch(ctx context.Context, url string) ([]byte, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w (is the module proxy reachable? check GOPROXY)", url, err)
+		return nil, fmt.Errorf("GET %s: %w (is the module proxy reachable? check GOPROXY)", redact(url), err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", url, err)
+		return nil, fmt.Errorf("GET %s: %w", redact(url), err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		snippet := strings.TrimSpace(string(body))
 		if len(snippet) > 200 {
 			snippet = snippet[:200]
 		}
-		return nil, &statusError{url: url, status: resp.StatusCode, body: snippet}
+		return nil, &statusError{url: redact(url), status: resp.StatusCode, body: snippet}
 	}
 	return body, nil
 }

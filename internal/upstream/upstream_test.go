@@ -130,8 +130,23 @@ func TestProxyErrorsAndFallbacks(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v; want %q", err, tc.want)
 			}
+			if Refused(err) != (tc.status == "!403") {
+				t.Errorf("Refused(%v) = %v", err, !Refused(err))
+			}
 		})
 	}
+	t.Run("credentials stay out of errors", func(t *testing.T) {
+		bad := proxyServer(t, map[string]string{"/example.com/m/@v/list": "!403"})
+		withCreds := strings.Replace(bad.URL, "http://", "http://robot:s3cret@", 1)
+		_, err := proxyFor(t, withCreds).Releases(context.Background(), "example.com/m")
+		if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "robot:xxxxx@") {
+			t.Fatalf("err = %v; want the URL with its password redacted", err)
+		}
+		_, err = proxyFor(t, "http://robot:s3cret@127.0.0.1:1").Releases(context.Background(), "example.com/m")
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Fatalf("unreachable: err = %v; want no password", err)
+		}
+	})
 	t.Run("not found anywhere", func(t *testing.T) {
 		p := proxyFor(t, good.URL+",direct")
 		_, err := p.Releases(context.Background(), "example.com/none")
