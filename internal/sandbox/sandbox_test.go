@@ -229,8 +229,8 @@ func TestProbe(t *testing.T) {
 			if p["exe"] != "/bin/fixture ok" {
 				t.Errorf("os.Executable: %s; want /bin/fixture", p["exe"])
 			}
-			if p["caps"] != "0000000000000000 ok" {
-				t.Errorf("effective capabilities %s; want none", p["caps"])
+			if want := "CapInh=0000000000000000,CapPrm=0000000000000000,CapEff=0000000000000000,CapAmb=0000000000000000 ok"; p["caps"] != want {
+				t.Errorf("capabilities %s; want none in any set", p["caps"])
 			}
 			if p["pgrp"] != "1" {
 				t.Errorf("process group %s; want its own (1): kill(0, …) would reach the caller's", p["pgrp"])

@@ -33,6 +33,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"unsafe"
 )
 
 // nobody is the uid and gid the binary runs as (sandbox.Nobody).
@@ -80,6 +81,7 @@ func run(args []string) failure {
 		{"chdir /", func() error { return syscall.Chdir("/") }},
 		{"become nobody", becomeNobody},
 		{"clear ambient capabilities", func() error { return prctl(prCapAmbient, prCapAmbientClearAll) }},
+		{"clear inheritable capabilities", clearInheritable},
 		{"set no_new_privs", func() error { return prctl(prSetNoNewPrivs, 1) }},
 		// Set after becoming nobody, which clears it: crossbin killed
 		// outright takes the sandbox along.
@@ -136,6 +138,26 @@ func closeInherited() error {
 		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
 			syscall.CloseOnExec(fd)
 		}
+	}
+	return nil
+}
+
+// clearInheritable empties this thread's inheritable capability set
+// (what a user namespace's ambient capabilities left there), so the
+// binary holds no capability in any set but the bounding one, which
+// no_new_privs and file-capability-free binaries keep inert.
+func clearInheritable() error {
+	hdr := struct {
+		version uint32
+		pid     int32
+	}{version: 0x20080522} // _LINUX_CAPABILITY_VERSION_3
+	var data [2]struct{ effective, permitted, inheritable uint32 }
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_CAPGET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); errno != 0 {
+		return errno
+	}
+	data[0].inheritable, data[1].inheritable = 0, 0
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); errno != 0 {
+		return errno
 	}
 	return nil
 }
