@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -183,9 +184,15 @@ func smoke(ctx context.Context, run Runner, bin string, args ...string) (string,
 	return out, code, err
 }
 
+// ansi matches terminal escape sequences (CSI: colours, cursor moves).
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+
 // VersionLine is the first line of out that names version (programs may
 // log warnings first, e.g. helm under QEMU), or else its first line.
 func VersionLine(out, version string) string {
+	// Terminal colours (k9s prints "\x1b[36mVersion:\x1b[0m") would reach
+	// tables and logs as raw escapes.
+	out = ansi.ReplaceAllString(out, "")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	for _, l := range lines {
 		if MentionsVersion(l, version) {

@@ -228,3 +228,21 @@ func TestMentionsVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionLine(t *testing.T) {
+	for _, tc := range []struct{ out, want string }{
+		{"usage\nshfmt v3.14.1\n", "shfmt v3.14.1"},
+		{" ____  __.________\n\x1b[36mVersion:\x1b[0m    v0.50.16\n\x1b[36mCommit:\x1b[0m     n/a\n", "Version:    v0.50.16"},
+		{"no version here\n", "no version here"},
+	} {
+		if got := VersionLine(tc.out, "v3.14.1"); tc.want == "shfmt v3.14.1" && got != tc.want {
+			t.Errorf("VersionLine(%q) = %q; want %q", tc.out, got, tc.want)
+		}
+		if got := VersionLine(tc.out, "v0.50.16"); tc.want == "Version:    v0.50.16" && got != tc.want {
+			t.Errorf("VersionLine(%q) = %q; want %q", tc.out, got, tc.want)
+		}
+		if got := VersionLine(tc.out, "v9.9.9"); tc.want == "no version here" && got != tc.want {
+			t.Errorf("VersionLine(%q) = %q; want %q", tc.out, got, tc.want)
+		}
+	}
+}
