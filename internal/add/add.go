@@ -344,7 +344,7 @@ func stampNote(s Smoke, e Entry) []string {
 	case s.LDFlags != "":
 		return []string{"", fmt.Sprintf("The version is stamped with %s (`%s` prints it).", s.Stamp, strings.Join(append([]string{e.Name}, s.Args...), " "))}
 	}
-	return []string{"", fmt.Sprintf("The version comes from %s (`%s` prints it).", s.Stamp, strings.Join(append([]string{e.Name}, s.Args...), " "))}
+	return []string{"", fmt.Sprintf("No version stamp is needed: `%s` prints it as the module builds.", strings.Join(append([]string{e.Name}, s.Args...), " "))}
 }
 
 // needsCgo reports whether the build failed for want of cgo: the failing

@@ -82,7 +82,7 @@ func FindSmoke(ctx context.Context, h host, run verify.Runner, name string, targ
 		return Smoke{}, err
 	}
 	if ok {
-		s.Stamp = "the build as it is (the source or the go tool's build info)"
+		s.Stamp = "none needed"
 		return s, nil
 	}
 	for _, target := range targets {
