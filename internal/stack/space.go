@@ -13,14 +13,21 @@ import (
 // mid-build fails every platform at once.
 const DefaultMinFree = 10 << 30
 
-// available is the space an unprivileged writer may still use on the
-// filesystem holding dir.
-func available(dir string) (uint64, error) {
+// space is, for the filesystem holding dir, what an unprivileged writer
+// may still write (avail) and that plus what is in use (usable).
+func space(dir string) (avail, usable uint64, err error) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, fmt.Errorf("free space of %s: %w", dir, err)
+		return 0, 0, fmt.Errorf("free space of %s: %w", dir, err)
 	}
-	return st.Bavail * uint64(st.Bsize), nil //nolint:gosec // Bsize is positive
+	bsize := uint64(st.Bsize) //nolint:gosec // Bsize is positive
+	return st.Bavail * bsize, (st.Blocks - st.Bfree + st.Bavail) * bsize, nil
+}
+
+// available is space's avail.
+func available(dir string) (uint64, error) {
+	avail, _, err := space(dir)
+	return avail, err
 }
 
 // checkSpace refuses to build with less than minFree bytes available
@@ -54,12 +61,8 @@ func GCFor(usable, minFree uint64) GC {
 	return GC{Reserved: 5 << 30, MaxUsed: max(usable/2, 20<<30), MinFree: 2 * minFree}
 }
 
-// usable is what the filesystem holding dir has in use plus what an
-// unprivileged writer may still write there.
+// usable is space's usable.
 func usable(dir string) (uint64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, fmt.Errorf("size of %s: %w", dir, err)
-	}
-	return (st.Blocks - st.Bfree + st.Bavail) * uint64(st.Bsize), nil //nolint:gosec // Bsize is positive
+	_, n, err := space(dir)
+	return n, err
 }
