@@ -3,6 +3,7 @@ package add
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/crossbin/crossbin/internal/gotool"
+	"github.com/crossbin/crossbin/internal/platform"
 )
 
 // fakeRunner answers smoke runs from a table, recording the binary's name.
@@ -53,5 +55,28 @@ func TestFindSmokeSkipsHangs(t *testing.T) {
 		if n != "custom" {
 			t.Fatalf("ran the binary as %q; want custom, the name verify runs it as", n)
 		}
+	}
+}
+
+// TestProbeKeepsOutOfGOCACHE checks the probes compile into a build cache
+// of their own, removed afterwards, not the user's, and find the platform
+// that does not build.
+func TestProbeKeepsOutOfGOCACHE(t *testing.T) {
+	src, userCache := t.TempDir(), t.TempDir()
+	if err := gotool.CopyTree(filepath.Join("testdata", "hello"), src); err != nil {
+		t.Fatal(err)
+	}
+	h := host{env: append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOCACHE="+userCache), src: src,
+		mod: "crossbin.test/hello", version: "v1.0.0", main: ".", log: slog.New(slog.DiscardHandler)}
+	s390x := platform.Platform{OS: "linux", Arch: "s390x"}
+	failed, err := h.Probe(context.Background(), []platform.Platform{smokePlatform, s390x}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || failed[s390x] != "crossbin.test/hello: undefined: undefinedOnS390x" {
+		t.Errorf("failed = %v; want s390x only, in the compiler's words", failed)
+	}
+	if left, _ := os.ReadDir(userCache); len(left) > 0 {
+		t.Errorf("the probes wrote %d entries into the user's GOCACHE", len(left))
 	}
 }
