@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -36,10 +37,20 @@ func (b Builder) Build(ctx context.Context, req BuildRequest) (v1.Hash, error) {
 	for id, v := range req.Secrets {
 		cmd.Env = append(cmd.Env, SecretEnv(id)+"="+v)
 	}
+	if err := b.run(cmd, req.Label, "build"); err != nil {
+		return v1.Hash{}, err
+	}
+	return readDigest(req.MetadataFile)
+}
+
+// run runs a buildx command (what: its subcommand), its output prefixed
+// with label on b.Output. A failure's error names the failed step's own
+// last lines (StepError), then buildx's last lines.
+func (b Builder) run(cmd *exec.Cmd, label, what string) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if b.Output != nil {
-		both := io.MultiWriter(&out, &prefixWriter{prefix: "[" + req.Label + "] ", w: b.Output})
+		both := io.MultiWriter(&out, &prefixWriter{prefix: "[" + label + "] ", w: b.Output})
 		cmd.Stdout, cmd.Stderr = both, both
 	}
 	if err := cmd.Run(); err != nil {
@@ -47,9 +58,9 @@ func (b Builder) Build(ctx context.Context, req BuildRequest) (v1.Hash, error) {
 			// Not the program's fault: say so before the compiler's echo.
 			err = fmt.Errorf("%w: %w", ErrNoSpace, err)
 		}
-		return v1.Hash{}, fmt.Errorf("buildx build: %s (%w)\n%s", StepError(out.String()), err, lines.Last(out.String(), 25))
+		return fmt.Errorf("buildx %s: %s (%w)\n%s", what, StepError(out.String()), err, lines.Last(out.String(), 25))
 	}
-	return readDigest(req.MetadataFile)
+	return nil
 }
 
 // readDigest reads the pushed image's digest from buildx's metadata file.

@@ -3,10 +3,12 @@ package buildx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStepError(t *testing.T) {
@@ -64,5 +66,24 @@ func TestBuildOutOfSpace(t *testing.T) {
 				t.Errorf("the error lost the step's line: %v", err)
 			}
 		})
+	}
+}
+
+// TestStepTimes sums a real bake's steps (shfmt, eleven platforms, warm Go
+// caches, the builder image already unpacked).
+func TestStepTimes(t *testing.T) {
+	out, err := os.ReadFile("testdata/bake-shfmt.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := StepTimes(string(out))
+	want := map[string]time.Duration{KindCompile: 17900 * time.Millisecond, KindExport: 12200 * time.Millisecond, KindModules: 200 * time.Millisecond, KindOther: 400 * time.Millisecond}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("StepTimes = %v; want %v (the FROM step was cached)", got, want)
+	}
+	// The same step numbers under another label are other steps.
+	twice := StepTimes(string(out) + strings.ReplaceAll(string(out), "[shfmt] ", "[gh] "))
+	if twice[KindCompile] != 2*got[KindCompile] {
+		t.Errorf("two labels: %v, one: %v", twice, got)
 	}
 }

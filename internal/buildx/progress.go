@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 )
 
 // StepError picks the cause out of buildx's plain progress output: the
@@ -69,4 +70,65 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 			return len(b), err
 		}
 	}
+}
+
+// Kinds of BuildKit steps, as StepTimes sums them.
+const (
+	KindCompile = "compile"    // a RUN that runs go build or go install
+	KindModules = "modules"    // a RUN that downloads modules
+	KindExport  = "export"     // writing the image and pushing it
+	KindImage   = "base image" // FROM: resolving and unpacking it
+	KindOther   = "other"      // build definitions, contexts, COPY, ...
+)
+
+// StepTimes sums, by kind, how long the steps in buildx's plain progress
+// output took: each step's DONE time, summed over every build in out,
+// parallel steps each counted. Lines may carry a "[label] " prefix
+// (Builder.Output); a step is known by its label and number.
+func StepTimes(out string) map[string]time.Duration {
+	names := map[string]string{}
+	sums := map[string]time.Duration{}
+	for _, l := range strings.Split(out, "\n") {
+		label := ""
+		if strings.HasPrefix(l, "[") {
+			if end := strings.Index(l, "] "); end > 0 {
+				label, l = l[:end+2], l[end+2:]
+			}
+		}
+		id, rest, ok := strings.Cut(l, " ")
+		if !ok || !strings.HasPrefix(id, "#") {
+			continue
+		}
+		key := label + id
+		if _, named := names[key]; !named {
+			names[key] = rest
+			continue
+		}
+		if d, ok := strings.CutPrefix(rest, "DONE "); ok {
+			if took, err := time.ParseDuration(d); err == nil {
+				sums[stepKind(names[key])] += took
+			}
+		}
+	}
+	return sums
+}
+
+// stepKind classifies a step by its name in the progress output, e.g.
+// "[linux-amd64 build 3/3] RUN … go install …".
+func stepKind(name string) string {
+	_, instr, ok := strings.Cut(name, "] ")
+	if !ok {
+		instr = name
+	}
+	switch {
+	case strings.HasPrefix(instr, "RUN ") && (strings.Contains(instr, "go install") || strings.Contains(instr, "go build")):
+		return KindCompile
+	case strings.HasPrefix(instr, "RUN ") && strings.Contains(instr, "go mod download"):
+		return KindModules
+	case strings.HasPrefix(instr, "exporting to image"):
+		return KindExport
+	case strings.HasPrefix(instr, "FROM "):
+		return KindImage
+	}
+	return KindOther
 }

@@ -73,15 +73,7 @@ func BuildArgv(r BuildRequest) []string {
 		provenance = r.Provenance
 	}
 	argv = append(argv, "--provenance="+provenance, "--sbom=false")
-	if r.Repository != "" {
-		out := []string{"type=image", "name=" + r.Repository, "push-by-digest=true", "name-canonical=true", "push=true"}
-		if r.SourceDateEpoch != 0 {
-			out = append(out, "rewrite-timestamp=true")
-		}
-		argv = append(argv, "--output", strings.Join(out, ","))
-	} else {
-		argv = append(argv, "--output", "type=cacheonly")
-	}
+	argv = append(argv, "--output", strings.Join(outputAttrs(r), ","))
 	if r.MetadataFile != "" {
 		argv = append(argv, "--metadata-file", r.MetadataFile)
 	}

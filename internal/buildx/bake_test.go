@@ -1,0 +1,164 @@
+package buildx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/crossbin/crossbin/internal/golden"
+	"github.com/crossbin/crossbin/internal/platform"
+)
+
+// batch is one program's requests as the pipeline makes them: a program
+// with a prepared source, an unavailable platform and a netrc secret.
+func batch(t *testing.T) []BuildRequest {
+	t.Helper()
+	var reqs []BuildRequest
+	for _, p := range []platform.Platform{{OS: "linux", Arch: "arm64"}, {OS: "linux", Arch: "arm", Variant: "v7"}} {
+		goenv, err := p.GoEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := map[string]string{"GO_IMAGE": "localhost:5000/crossbin/golang:1.26.8", "VERSION": "v3.6.2"}
+		for _, v := range goenv {
+			args[v.Name] = v.Value
+		}
+		reqs = append(reqs, BuildRequest{
+			Context: "/repo/dockerfiles/helm", Platform: p, Args: args,
+			Contexts:   map[string]string{"source": "/cache/source/helm-" + p.Arch},
+			Secrets:    map[string]string{"netrc": "machine example.com password s3cret"},
+			Repository: "localhost:5000/crossbin", SourceDateEpoch: 1623332829, Progress: "plain", Provenance: "mode=max",
+		})
+	}
+	return append(reqs, BuildRequest{
+		Context: "/repo/unavailable", Dockerfile: "/repo/unavailable/Dockerfile", Platform: platform.Platform{OS: "linux", Arch: "s390x"},
+		Args:       map[string]string{"NAME": "helm", "VERSION": "v3.6.2", "PLATFORM": "linux/s390x"},
+		Repository: "localhost:5000/crossbin", SourceDateEpoch: 1623332829, Progress: "plain",
+	})
+}
+
+func TestBakeDefinition(t *testing.T) {
+	reqs := batch(t)
+	def, err := BakeDefinition(reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(def), "s3cret") {
+		t.Fatal("a secret's value is in the bake file")
+	}
+	golden.Check(t, "bake.json", append(def, '\n'))
+
+	// Each target builds what BuildArgv builds alone: the same flags.
+	var f bakeFile
+	if err := json.Unmarshal(def, &f); err != nil {
+		t.Fatal(err)
+	}
+	for k, name := range BakeTargets(reqs) {
+		if got, want := f.Target[name], targetOfArgv(t, BuildArgv(reqs[k])); !reflect.DeepEqual(got, want) {
+			t.Errorf("target %s differs from its build argv:\nbake: %+v\nargv: %+v", name, got, want)
+		}
+	}
+}
+
+// targetOfArgv reads a build command line back as a bake target.
+func targetOfArgv(t *testing.T, argv []string) bakeTarget {
+	t.Helper()
+	tg := bakeTarget{Context: argv[len(argv)-1], Args: map[string]string{}}
+	for k := 0; k < len(argv)-1; k++ {
+		flag, val, _ := strings.Cut(argv[k], "=")
+		next := func() string { k++; return argv[k] }
+		switch flag {
+		case "--platform":
+			tg.Platforms = []string{next()}
+		case "--file":
+			tg.Dockerfile = next()
+		case "--build-arg":
+			name, v, _ := strings.Cut(next(), "=")
+			tg.Args[name] = v
+		case "--build-context":
+			name, v, _ := strings.Cut(next(), "=")
+			if tg.Contexts == nil {
+				tg.Contexts = map[string]string{}
+			}
+			tg.Contexts[name] = v
+		case "--secret":
+			tg.Secret = append(tg.Secret, next())
+		case "--output":
+			tg.Output = []string{next()}
+		case "--provenance":
+			if val == "false" {
+				tg.Attest = append(tg.Attest, "type=provenance,disabled=true")
+			} else {
+				tg.Attest = append(tg.Attest, "type=provenance,"+val)
+			}
+		case "--sbom":
+			tg.Attest = append(tg.Attest, "type=sbom,disabled=true")
+		case "--progress", "--metadata-file":
+			next()
+		case "build":
+		default:
+			t.Fatalf("flag %s has no bake counterpart in this test", argv[k])
+		}
+	}
+	return tg
+}
+
+func TestBakeDefinitionSecretConflict(t *testing.T) {
+	reqs := batch(t)
+	reqs[1].Secrets = map[string]string{"netrc": "other"}
+	if _, err := BakeDefinition(reqs); err == nil || !strings.Contains(err.Error(), `secret "netrc" differs`) {
+		t.Errorf("conflicting secrets: %v", err)
+	}
+}
+
+// TestBuildBatch runs a stand-in buildx that checks what bake receives
+// and writes bake's metadata file.
+func TestBuildBatch(t *testing.T) {
+	reqs := batch(t)
+	names := BakeTargets(reqs)
+	md := map[string]any{"buildx.build.warnings": []string{}}
+	for k, n := range names {
+		md[n] = map[string]string{"containerimage.digest": "sha256:" + strings.Repeat(string(rune('a'+k)), 64)}
+	}
+	data, _ := json.Marshal(md)
+	good := filepath.Join(t.TempDir(), "md.json")
+	os.WriteFile(good, data, 0o644)
+	// $1 bake, $3 the bake file, $7 the metadata file.
+	script := `[ "$1" = bake ] && [ -f "$3" ] && [ "$BUILDX_BAKE_ENTITLEMENTS_FS" = 0 ] && [ "$CROSSBIN_SECRET_NETRC" = "machine example.com password s3cret" ] || { echo "ERROR: bad call: $*"; exit 1; }; cp "$SRC" "$7"`
+	b := Builder{Client: Client{Path: "/bin/sh", Prefix: []string{"-c", script, "buildx"}, Env: []string{"SRC=" + good}}}
+	got, err := b.BuildBatch(context.Background(), t.TempDir(), "helm", reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Hex[0] != 'a' || got[2].Hex[0] != 'c' {
+		t.Errorf("digests = %v", got)
+	}
+
+	b.Client.Prefix[1] = `echo '#9 [t1-linux-arm-v7 build 3/3] RUN go install'; echo '#9 0.9 main.go:3:1: undefined: x'; echo '#9 ERROR: process did not complete successfully: exit code: 1'; exit 1`
+	if _, err := b.BuildBatch(context.Background(), t.TempDir(), "helm", reqs); err == nil || !strings.Contains(err.Error(), "undefined: x") || !strings.HasPrefix(err.Error(), "buildx bake:") {
+		t.Errorf("failed bake: %v", err)
+	}
+	b.Client.Prefix[1] = `echo '#9 ERROR: mkdir /tmp/go-build1: no space left on device'; exit 1`
+	if _, err := b.BuildBatch(context.Background(), t.TempDir(), "helm", reqs); !errors.Is(err, ErrNoSpace) {
+		t.Errorf("full disk: %v", err)
+	}
+}
+
+func TestReadBakeDigests(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "md.json")
+	os.WriteFile(path, []byte(`{"t0-linux-amd64":{"containerimage.digest":"sha256:`+strings.Repeat("0", 64)+`"},"t1-linux-386":{"buildx.build.ref":"x"}}`), 0o644)
+	if _, err := readBakeDigests(path, []string{"t0-linux-amd64"}); err != nil {
+		t.Errorf("one target: %v", err)
+	}
+	if _, err := readBakeDigests(path, []string{"t0-linux-amd64", "t1-linux-386"}); err == nil || !strings.Contains(err.Error(), "no image digest for t1-linux-386") {
+		t.Errorf("a target without its digest: %v", err)
+	}
+	if _, err := readBakeDigests(path, []string{"t2-linux-arm64"}); err == nil {
+		t.Error("a missing target accepted")
+	}
+}
