@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -47,6 +48,44 @@ type fakes struct {
 	checked  []string
 	attested []string
 	failAtt  map[string]bool // by job
+	// batch makes the run's Builder a BatchBuilder (batching); batches
+	// records each batch's labels.
+	batch   bool
+	batches [][]string
+}
+
+// batching is fakes with batches, as bake builds them: a batch fails as a
+// whole when any of its jobs would, and builds nothing then.
+type batching struct{ *fakes }
+
+func (b batching) BuildBatch(ctx context.Context, dir, label string, reqs []buildx.BuildRequest) ([]v1.Hash, error) {
+	b.mu.Lock()
+	var labels []string
+	failing := false
+	for _, r := range reqs {
+		labels = append(labels, r.Label)
+		failing = failing || b.failBld[r.Label]
+	}
+	b.batches = append(b.batches, labels)
+	b.mu.Unlock()
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("batch %q: %w", label, err)
+	}
+	if program, _, _ := strings.Cut(reqs[0].Label, " "); label != program {
+		return nil, fmt.Errorf("batch labelled %q, not by its program %q", label, program)
+	}
+	if failing {
+		return nil, errors.New("buildx bake: boom")
+	}
+	var out []v1.Hash
+	for _, r := range reqs {
+		d, err := b.Build(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 func (f *fakes) Prepare(ctx context.Context, prog catalog.Program, pls []platform.Platform) (source.Prepared, error) {
@@ -172,7 +211,11 @@ func fakeRun(t *testing.T, f *fakes, wrap func(http.Handler) http.Handler, targe
 
 func runIn(f *fakes, repo string, in map[string]string, targets ...Target) (Result, string, error) {
 	f.repo = repo
-	opt := Options{Builder: f, Sources: f, Checker: f, Attester: f, Repository: repo, Jobs: 2, Root: "/repo", Inputs: in}
+	var bld Builder = f
+	if f.batch {
+		bld = batching{f}
+	}
+	opt := Options{Builder: bld, Sources: f, Checker: f, Attester: f, Repository: repo, Jobs: 2, Root: "/repo", Inputs: in}
 	res, err := Run(context.Background(), opt, targets)
 	return res, repo, err
 }
@@ -189,7 +232,17 @@ func stepNames(res Result) string {
 // no tag and is neither verified nor merged; the other is published; the
 // run fails naming the platform.
 func TestRunIsolatesFailures(t *testing.T) {
-	f := &fakes{failBld: map[string]bool{"bad linux/arm64": true}}
+	for _, batch := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one build per job", true: "batches"}[batch], func(t *testing.T) {
+			isolatesFailures(t, batch)
+		})
+	}
+}
+
+// isolatesFailures is TestRunIsolatesFailures; with batch, each program's
+// jobs are one batch first, and the failed batch is built job by job.
+func isolatesFailures(t *testing.T, batch bool) {
+	f := &fakes{failBld: map[string]bool{"bad linux/arm64": true}, batch: batch}
 	good := fakeProgram(t, "good", "linux/amd64", "linux/riscv64", "linux/s390x!")
 	bad := fakeProgram(t, "bad", "linux/amd64", "linux/arm64")
 	res, repo, err := fakeRun(t, f, nil, Target{Program: good, Publish: true}, Target{Program: bad, Publish: true})
@@ -245,6 +298,28 @@ func TestRunIsolatesFailures(t *testing.T) {
 	}
 	if o := g.Outcomes[1]; !slices.Equal(o.Patches, []string{"good-fix"}) || o.Digest.Hex == "" {
 		t.Errorf("riscv64 outcome %+v", o)
+	}
+	var built []string
+	for _, req := range f.built {
+		built = append(built, req.Label)
+	}
+	slices.Sort(built)
+	want := "bad linux/amd64,bad linux/arm64,good linux/amd64,good linux/riscv64,good linux/s390x"
+	if got := strings.Join(built, ","); got != want {
+		t.Errorf("built %s; want each job once: %s", got, want)
+	}
+	wantBatches := "[]"
+	if batch {
+		wantBatches = "[[good linux/amd64 good linux/riscv64 good linux/s390x] [bad linux/amd64 bad linux/arm64]]"
+	}
+	if got := fmt.Sprint(f.batches); got != wantBatches && (!batch || got != "[[bad linux/amd64 bad linux/arm64] [good linux/amd64 good linux/riscv64 good linux/s390x]]") {
+		t.Errorf("batches %s; want %s", got, wantBatches)
+	}
+	if o := b.Outcomes[0]; o.Err != nil || o.Digest.Hex == "" {
+		t.Errorf("bad linux/amd64, built alone after its batch failed: %+v", o)
+	}
+	if o := b.Outcomes[1]; o.Err == nil || o.Err.Error() != "buildx build: boom" {
+		t.Errorf("bad linux/arm64: %v; want its own build's error", o.Err)
 	}
 }
 
@@ -517,17 +592,26 @@ func TestRunLongestFirst(t *testing.T) {
 		name      string
 		store     bool
 		wantOrder string
+		batch     bool
 	}{
 		// Recorded: big amd64 5m, small arm64 20s, small amd64 10s, the
 		// stand-in 2s; fresh is new: the median of 10s 20s 5m, 20s, after
 		// small arm64 (a tie, later in the catalog).
-		{"recorded durations", true, "big linux/amd64,small linux/arm64,fresh linux/amd64,small linux/amd64,big linux/s390x"},
-		{"no store", false, catalogOrder},
+		{"recorded durations", true, "big linux/amd64,small linux/arm64,fresh linux/amd64,small linux/amd64,big linux/s390x", false},
+		{"no store", false, catalogOrder, false},
+		// Batches: a program's jobs are one unit, expected to take their
+		// sum: big 5m2s, small 30s, fresh 20s. small's batch fails (its
+		// amd64 does), so its jobs are built one by one.
+		{"batches", true, "big linux/amd64,big linux/s390x,small linux/amd64,small linux/arm64,fresh linux/amd64", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakes{repo: registrytest.Serve(t), failBld: map[string]bool{"small linux/amd64": true}}
+			var bld Builder = f
+			if tc.batch {
+				bld = batching{f}
+			}
 			var logs strings.Builder
-			opt := Options{Builder: f, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 1,
+			opt := Options{Builder: bld, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 1,
 				Log: slog.New(slog.NewTextHandler(&logs, nil))}
 			var store *durations.Store
 			if tc.store {

@@ -24,19 +24,25 @@ func DurationKey(j Job) durations.Key {
 	return durations.Key{Program: j.Program.Name, Platform: j.Platform.String(), Unavailable: j.Unavailable}
 }
 
-// schedule orders refs longest expected first and returns their
-// expectations in that order; without Durations, nothing is known and
-// refs keep their order.
-func (c *Context) schedule(refs []ref) ([]ref, []expectation) {
-	exp := make([]expectation, len(refs))
+// schedule orders the pool's units longest expected first and returns
+// their expectations in that order: a unit is expected to take the sum of
+// its jobs' durations, and is unknown when any of them is. Without
+// Durations, nothing is known and units keep their order.
+func (c *Context) schedule(units [][]ref) ([][]ref, []expectation) {
+	exp := make([]expectation, len(units))
 	if c.Durations == nil {
-		return refs, exp
+		return units, exp
 	}
-	for k, r := range refs {
-		exp[k].d, exp[k].known = c.Durations.Estimate(DurationKey(c.Reports[r.i].Outcomes[r.j].Job))
+	for k, u := range units {
+		exp[k].known = true
+		for _, r := range u {
+			d, ok := c.Durations.Estimate(DurationKey(c.Reports[r.i].Outcomes[r.j].Job))
+			exp[k].d += d
+			exp[k].known = exp[k].known && ok
+		}
 	}
 	order := longestFirst(exp)
-	return permute(refs, order), permute(exp, order)
+	return permute(units, order), permute(exp, order)
 }
 
 // permute returns s in order.
@@ -174,6 +180,13 @@ func (p *progress) finish(k int, took time.Duration, failed bool, now time.Time)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.jobs[k].done, p.jobs[k].elapsed, p.jobs[k].failed = true, took, failed
+	return p.eta(now)
+}
+
+// left is the time left at now.
+func (p *progress) left(now time.Time) (time.Duration, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	return p.eta(now)
 }
 

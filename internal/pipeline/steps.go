@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
@@ -107,11 +104,16 @@ func (c *Context) forEachJob(jobs func(i int) []int, f func(i int, o *Outcome)) 
 // forEachRef runs f for refs, started in their order, at most opt.Jobs at
 // once; k is the position in refs.
 func (c *Context) forEachRef(refs []ref, f func(k int, r ref)) {
+	c.pool(len(refs), func(k int) { f(k, refs[k]) })
+}
+
+// pool runs f(0) … f(n-1), started in that order, at most opt.Jobs at once.
+func (c *Context) pool(n int, f func(k int)) {
 	g := errgroup.Group{}
 	g.SetLimit(max(c.Jobs, 1))
-	for k, r := range refs {
+	for k := range n {
 		g.Go(func() error {
-			f(k, r)
+			f(k)
 			return nil
 		})
 	}
@@ -185,59 +187,6 @@ func (SourceStep) Run(ctx context.Context, c *Context) error {
 			rep.Outcomes[j].Patches = p.ByPlatform[rep.Outcomes[j].Platform].Patches
 		}
 	}
-	return nil
-}
-
-// BuildStep builds every pending job of every target through one pool.
-type BuildStep struct{}
-
-func (BuildStep) String() string { return "build" }
-
-func (BuildStep) Run(ctx context.Context, c *Context) error {
-	refs, exp := c.schedule(c.refs(c.pending))
-	total := len(refs)
-	track := newProgress(exp, max(c.Jobs, 1))
-	c.Log.Info("building", append([]any{"programs", len(c.Targets), "jobs", total, "parallel", c.Jobs}, etaAttr(track.eta(time.Now()))...)...)
-	var finished atomic.Int64
-	c.forEachRef(refs, func(k int, r ref) {
-		i, o := r.i, &c.Reports[r.i].Outcomes[r.j]
-		p := c.prepared[i]
-		meta := filepath.Join(c.work, fmt.Sprintf("%d-%s.json", i, strings.ReplaceAll(o.Platform.String(), "/", "-")))
-		req := Request(c.Options, o.Job, p.ByPlatform[o.Platform].Dir, p.Released, meta)
-		kind := "build"
-		if o.Unavailable {
-			kind = "unavailable"
-		}
-		log := c.Log.With("program", o.Program.Name, "platform", o.Platform.String())
-		log.Info("platform started", "kind", kind)
-		start := time.Now()
-		track.start(k, start)
-		o.Err = bounded(ctx, c.BuildTimeout, "build "+o.String(), "CROSSBIN_TIMEOUT_BUILD", func(ctx context.Context) error {
-			pushed, err := c.Builder.Build(ctx, req)
-			if err != nil {
-				return err
-			}
-			p, err := c.Registry.Split(ctx, c.Repository, pushed)
-			o.Digest, o.Attestations = p.Image, p.Attestations
-			return err
-		})
-		o.Duration = time.Since(start)
-		left := etaAttr(track.finish(k, o.Duration, o.Err != nil, time.Now()))
-		done := fmt.Sprintf("%d/%d", finished.Add(1), total)
-		if o.Err != nil {
-			log.Error("platform failed", append([]any{"duration", o.Duration.Round(time.Second), "done", done}, left...)...)
-			return
-		}
-		// Only a build that produced its image is a duration worth
-		// expecting again: a failure may have stopped at any point.
-		if c.Durations != nil {
-			if err := c.Durations.Record(DurationKey(o.Job), o.Duration); err != nil {
-				log.Warn("duration not recorded", "err", err)
-			}
-		}
-		log.Info("platform built", append([]any{"digest", o.Digest.String(), "duration", o.Duration.Round(100 * time.Millisecond), "done", done}, left...)...)
-	})
-	c.settle(ErrBuildFailed)
 	return nil
 }
 
