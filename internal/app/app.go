@@ -44,6 +44,7 @@ func (a *App) Stack() *stack.Stack {
 		RegistryPort: a.Config.RegistryPort,
 		GoImage:      a.Config.GoImage,
 		MinFree:      a.Config.MinFree,
+		Parallel:     a.Config.Jobs,
 		Log:          a.Log,
 	})
 }

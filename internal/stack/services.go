@@ -14,14 +14,23 @@ import (
 
 // BuildkitdConfig renders buildkitd.toml: a rootful runc worker with host
 // networking (RUN steps reach the Go module proxy the way the host does),
-// garbage collection within gc, and the local registry marked as
+// at most parallel steps running at once (0: BuildKit's default, no
+// bound), garbage collection within gc, and the local registry marked as
 // plain-HTTP and insecure under both of the names builds use for it.
-func BuildkitdConfig(root, socket string, registryPort int, gc GC) string {
+//
+// The bound matters because one bake builds all of a program's platforms
+// at once: without it, eleven Go compiles of a large program run side by
+// side, where crossbin's jobs setting means to allow that many.
+func BuildkitdConfig(root, socket string, registryPort, parallel int, gc GC) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by crossbin; rewritten on every stack:up.\n")
 	fmt.Fprintf(&b, "root = %s\n\n", strconv.Quote(root))
 	fmt.Fprintf(&b, "[grpc]\n  address = [%s]\n\n", strconv.Quote("unix://"+socket))
 	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n  binary = \"runc\"\n  networkMode = \"host\"\n  gc = true\n")
+	if parallel > 0 {
+		fmt.Fprintf(&b, "  # Steps at once: crossbin's jobs setting when stack:up started buildkitd.\n")
+		fmt.Fprintf(&b, "  max-parallelism = %d\n", parallel)
+	}
 	fmt.Fprintf(&b, "  # Bounds from the disk's usable space when stack:up ran (see stack.GCFor).\n")
 	fmt.Fprintf(&b, "  reservedSpace = %d\n  maxUsedSpace = %d\n  minFreeSpace = %d\n\n", gc.Reserved, gc.MaxUsed, gc.MinFree)
 	fmt.Fprintf(&b, "[worker.containerd]\n  enabled = false\n")

@@ -59,6 +59,9 @@ type Options struct {
 	DockerHubReachable func(context.Context) bool
 	// CABundle is copied into the locally built builder image.
 	CABundle string
+	// Parallel bounds how many build steps buildkitd runs at once (0: no
+	// bound); it applies when Up starts buildkitd.
+	Parallel int
 	// MinFree is the free space Up requires on CacheDir's filesystem
 	// (0: DefaultMinFree).
 	MinFree uint64
@@ -273,7 +276,7 @@ func (s *Stack) writeConfigs() error {
 		return err
 	}
 	files := map[string]string{
-		s.path("run", "buildkitd.toml"): BuildkitdConfig(s.path("buildkit"), s.socket(), s.opt.RegistryPort, GCFor(size, s.opt.MinFree)),
+		s.path("run", "buildkitd.toml"): BuildkitdConfig(s.path("buildkit"), s.socket(), s.opt.RegistryPort, s.opt.Parallel, GCFor(size, s.opt.MinFree)),
 		s.path("run", "registry.yml"):   RegistryConfig(s.path("registry"), s.opt.RegistryPort),
 	}
 	for path, content := range files {

@@ -20,7 +20,7 @@ import (
 )
 
 func TestBuildkitdConfig(t *testing.T) {
-	golden.Check(t, "buildkitd.toml", []byte(BuildkitdConfig("/cache/buildkit", "/cache/run/buildkitd.sock", 5000, GCFor(92<<30, 0))))
+	golden.Check(t, "buildkitd.toml", []byte(BuildkitdConfig("/cache/buildkit", "/cache/run/buildkitd.sock", 5000, 2, GCFor(92<<30, 0))))
 }
 
 func TestRegistryConfig(t *testing.T) {

@@ -42,7 +42,7 @@ func Config(t testing.TB) config.Config {
 func Up(t testing.TB) (config.Config, stack.Endpoint) {
 	t.Helper()
 	cfg := Config(t)
-	s := stack.New(stack.Options{CacheDir: cfg.CacheDir, RegistryPort: cfg.RegistryPort, GoImage: cfg.GoImage, MinFree: cfg.MinFree, Log: Logger(t)})
+	s := stack.New(stack.Options{CacheDir: cfg.CacheDir, RegistryPort: cfg.RegistryPort, GoImage: cfg.GoImage, MinFree: cfg.MinFree, Parallel: cfg.Jobs, Log: Logger(t)})
 	ep, err := s.Up(context.Background())
 	if err != nil {
 		t.Fatalf("stack up: %v", err)
