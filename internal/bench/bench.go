@@ -10,8 +10,10 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -35,6 +37,9 @@ type Result struct {
 	Cached time.Duration
 	// RebuildSteps is the rebuild's time per pipeline step.
 	RebuildSteps []pipeline.Timing
+	// RebuildKinds is the time BuildKit's steps took in the rebuild, by
+	// kind (buildx.StepTimes), summed over platforms.
+	RebuildKinds map[string]time.Duration
 }
 
 // Run warms the caches with one pipeline build, then times the bare loop,
@@ -59,17 +64,29 @@ func Run(ctx context.Context, opt pipeline.Options, bx buildx.Client, prog catal
 	r.Bare = time.Since(start)
 
 	// Drop BuildKit's layer cache but keep its cache mounts (the Go module
-	// and build caches), so every step runs again on warm Go caches.
-	// (`buildx build --no-cache` would start the cache mounts empty too.)
-	if _, err := bx.Run(ctx, buildx.PruneLayersArgv()...); err != nil {
+	// and build caches) and the builder image, so every step runs again on
+	// warm Go caches. (`buildx build --no-cache` would start the cache
+	// mounts empty too.)
+	if err := prune(ctx, bx, opt.GoImage, false); err != nil {
 		return r, err
 	}
+	rebuild, progress := opt, &bytes.Buffer{}
+	if b, ok := opt.Builder.(buildx.Builder); ok {
+		// Builder.Output writes whole lines under one lock.
+		var w io.Writer = progress
+		if b.Output != nil {
+			w = io.MultiWriter(progress, b.Output)
+		}
+		b.Output = w
+		rebuild.Builder = b
+	}
 	start = time.Now()
-	res, err := pipeline.Run(ctx, opt, []pipeline.Target{{Program: prog, Publish: true}})
+	res, err := pipeline.Run(ctx, rebuild, []pipeline.Target{{Program: prog, Publish: true}})
 	if err != nil {
 		return r, err
 	}
 	r.Rebuild, r.RebuildSteps = time.Since(start), res.Steps
+	r.RebuildKinds = buildx.StepTimes(progress.String())
 	start = time.Now()
 	if _, err := pipeline.Build(ctx, opt, prog, nil); err != nil {
 		return r, err
@@ -92,6 +109,13 @@ func (r Result) String() string {
 		b.WriteString("rebuild by step:")
 		for _, s := range r.RebuildSteps {
 			fmt.Fprintf(&b, " %s %s", s.Step, s.Duration.Round(10*time.Millisecond))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.RebuildKinds) > 0 {
+		b.WriteString("BuildKit's steps in the rebuild, summed over platforms (they overlap):")
+		for _, k := range []string{buildx.KindCompile, buildx.KindExport, buildx.KindModules, buildx.KindImage, buildx.KindOther} {
+			fmt.Fprintf(&b, " %s %s", k, r.RebuildKinds[k].Round(10*time.Millisecond))
 		}
 		b.WriteString("\n")
 	}

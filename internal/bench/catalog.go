@@ -144,7 +144,7 @@ type Crossbin struct {
 func (c *Crossbin) String() string { return "crossbin" }
 
 func (c *Crossbin) Cold(ctx context.Context) error {
-	if _, err := c.Buildx.Run(ctx, buildx.PruneAllArgv()...); err != nil {
+	if err := prune(ctx, c.Buildx, c.Options.GoImage, true); err != nil {
 		return err
 	}
 	c.Options.Repository = c.Repository + "-cold"
@@ -153,8 +153,7 @@ func (c *Crossbin) Cold(ctx context.Context) error {
 
 func (c *Crossbin) Warm(ctx context.Context) error {
 	c.Options.Repository = c.Repository + "-warm"
-	_, err := c.Buildx.Run(ctx, buildx.PruneLayersArgv()...)
-	return err
+	return prune(ctx, c.Buildx, c.Options.GoImage, false)
 }
 
 func (c *Crossbin) Build(ctx context.Context, prog catalog.Program) error {
