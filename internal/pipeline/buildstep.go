@@ -1,11 +1,15 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,11 +43,49 @@ func (BuildStep) Run(ctx context.Context, c *Context) error {
 	for _, u := range units {
 		total += len(u)
 	}
-	b := &building{Context: c, batcher: batcher, track: newProgress(exp, max(c.Jobs, 1)), total: total}
+	b := &building{Context: c, batcher: batcher, track: newProgress(exp, max(c.Jobs, 1)), total: total, running: map[string]time.Time{}}
 	c.Log.Info("building", append([]any{"programs", len(c.Targets), "jobs", total, "parallel", c.Jobs}, etaAttr(b.track.eta(time.Now()))...)...)
+	b.logged.Store(time.Now().UnixNano())
+	stop := b.heartbeat(cmp.Or(c.Heartbeat, DefaultHeartbeat))
 	c.pool(len(units), func(k int) { b.unit(ctx, k, units[k]) })
+	stop()
 	c.settle(ErrBuildFailed)
 	return nil
+}
+
+// DefaultHeartbeat is how long the build step stays silent at most: a
+// program's bake logs nothing until all its platforms are built.
+const DefaultHeartbeat = 15 * time.Second
+
+// heartbeat logs what is still building whenever nothing was logged for
+// every; stop ends it.
+func (b *building) heartbeat(every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(every / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				if now.Sub(time.Unix(0, b.logged.Load())) < every {
+					continue
+				}
+				b.mu.Lock()
+				var running []string
+				for _, name := range slices.Sorted(maps.Keys(b.running)) {
+					running = append(running, name+" "+now.Sub(b.running[name]).Round(time.Second).String())
+				}
+				b.mu.Unlock()
+				b.Log.Info("still building", append([]any{"running", strings.Join(running, ", "), "done", fmt.Sprintf("%d/%d", b.finished.Load(), b.total)}, etaAttr(b.track.left(now))...)...)
+				b.logged.Store(now.UnixNano())
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // units groups refs into the pool's units: one per target when batches
@@ -68,6 +110,10 @@ type building struct {
 	track    *progress
 	total    int
 	finished atomic.Int64
+	logged   atomic.Int64 // when a progress line was last logged (UnixNano)
+
+	mu      sync.Mutex
+	running map[string]time.Time // what is building, since when
 }
 
 // unit builds pool unit k: its refs in one batch when there are several
@@ -77,6 +123,14 @@ type building struct {
 func (b *building) unit(ctx context.Context, k int, refs []ref) {
 	start := time.Now()
 	b.track.start(k, start)
+	name := b.Reports[refs[0].i].Outcomes[refs[0].j].String()
+	if len(refs) > 1 {
+		name = fmt.Sprintf("%s (%d platforms)", b.Reports[refs[0].i].Program.Name, len(refs))
+	}
+	b.mu.Lock()
+	b.running[name] = start
+	b.mu.Unlock()
+	defer func() { b.mu.Lock(); delete(b.running, name); b.mu.Unlock() }()
 	if len(refs) > 1 && b.batcher != nil {
 		err := b.batch(ctx, refs)
 		if err == nil {
@@ -174,6 +228,7 @@ func (b *building) split(ctx context.Context, o *Outcome, pushed v1.Hash) error 
 // done logs o's result with the progress and the time left and, for a
 // build that produced its image, records its duration.
 func (b *building) done(o *Outcome, left []any) {
+	b.logged.Store(time.Now().UnixNano())
 	log := b.Log.With("program", o.Program.Name, "platform", o.Platform.String())
 	progress := fmt.Sprintf("%d/%d", b.finished.Add(1), b.total)
 	if o.Err != nil {

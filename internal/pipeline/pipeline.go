@@ -105,6 +105,9 @@ type Options struct {
 	// estimate of the time left (eta=) and records each build's duration.
 	// nil records nothing and builds in catalog order.
 	Durations Durations
+	// Heartbeat is the longest the build step stays silent: it then logs
+	// what is still building (0: DefaultHeartbeat).
+	Heartbeat time.Duration
 	// Steps run in order; nil means Steps().
 	Steps []Step
 }

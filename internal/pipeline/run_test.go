@@ -506,6 +506,57 @@ func TestRunTimeouts(t *testing.T) {
 	}
 }
 
+// TestRunHeartbeat: while a build (or a program's batch) runs longer than
+// the heartbeat without a progress line, the build step says what is
+// still building, and for how long.
+func TestRunHeartbeat(t *testing.T) {
+	for _, tc := range []struct {
+		batch   bool
+		running string
+	}{{false, `running="slow linux/arm64 `}, {true, `running="slow (2 platforms) `}} {
+		f := &fakes{hang: map[string]bool{"slow linux/arm64": true}, batch: tc.batch}
+		f.repo = registrytest.Serve(t)
+		var bld Builder = f
+		if tc.batch {
+			bld = batching{f}
+		}
+		var logs syncBuffer
+		opt := Options{Builder: bld, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 1,
+			BuildTimeout: 300 * time.Millisecond, Heartbeat: 60 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+		_, err := Run(context.Background(), opt, []Target{{Program: fakeProgram(t, "slow", "linux/amd64", "linux/arm64"), Publish: true}})
+		if err == nil {
+			t.Fatal("the hung build succeeded")
+		}
+		var beats []string
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, `msg="still building"`) {
+				beats = append(beats, line)
+			}
+		}
+		if len(beats) < 2 || !strings.Contains(beats[0], tc.running) || !strings.Contains(beats[0], "done=") {
+			t.Errorf("batch=%v: heartbeat lines:\n%s", tc.batch, strings.Join(beats, "\n"))
+		}
+	}
+}
+
+// syncBuffer is a strings.Builder safe for the heartbeat's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // TestRunCancelledMidMerge: a run cancelled (as a signal does) while its
 // index is being pushed moves no tag; one cancelled while the version tag
 // is being written finishes the pair instead of splitting it.
