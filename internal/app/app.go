@@ -53,6 +53,10 @@ func (a *App) Stack() *stack.Stack {
 type Builder struct {
 	Buildx  buildx.Client
 	GoImage string
+	// Bounded says the builder runs at most CROSSBIN_JOBS steps at once
+	// (the embedded stack's buildkitd), so a program's platforms can build
+	// in one bake without running more compiles than jobs allows.
+	Bounded bool
 }
 
 // Builder returns the user's buildx builder when one is configured, and
@@ -92,5 +96,5 @@ func (a *App) builder(ctx context.Context) (Builder, error) {
 	if err != nil {
 		return Builder{}, err
 	}
-	return Builder{Buildx: ep.Buildx, GoImage: ep.GoImage}, nil
+	return Builder{Buildx: ep.Buildx, GoImage: ep.GoImage, Bounded: true}, nil
 }

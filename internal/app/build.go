@@ -82,6 +82,7 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 		Signer:        signer,
 		Sources:       a.sources(patches),
 		Builder:       bx,
+		Batch:         b.Bounded,
 		Registry:      a.registry(),
 		Runner:        a.runner(),
 		GoImage:       b.GoImage,

@@ -60,3 +60,16 @@ func TestPipelineDurations(t *testing.T) {
 		t.Errorf("without a cache directory: %v, %v; want no store", opt.Durations, err)
 	}
 }
+
+// TestPipelineBatch: a program's platforms build in one bake only on a
+// builder that bounds its steps (the embedded stack); a user's own builder
+// keeps one build per platform.
+func TestPipelineBatch(t *testing.T) {
+	a := &App{Log: slog.New(slog.DiscardHandler), Root: "../.."}
+	for _, bounded := range []bool{false, true} {
+		opt, err := a.Pipeline(Builder{Bounded: bounded}, nil, nil)
+		if err != nil || opt.Batch != bounded {
+			t.Errorf("bounded builder %v: Batch %v, err %v", bounded, opt.Batch, err)
+		}
+	}
+}

@@ -46,7 +46,9 @@ func ParsePrograms(s string) ([]string, error) {
 // Side is one way of building programs, measured cold and then warm.
 type Side interface {
 	String() string
-	// Cold empties every cache the side builds with, before its cold pass.
+	// Cold empties every cache the side builds with, before its cold pass;
+	// the Go toolchain itself stays (crossbin's builder image, the bare
+	// loop's installed Go).
 	Cold(ctx context.Context) error
 	// Warm readies one warm build: it drops whatever would make the build
 	// a no-op, and keeps the Go module and build caches.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -57,43 +58,100 @@ func BakeTargets(reqs []BuildRequest) []string {
 var unsafeName = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
 
 // BakeDefinition is the bake file (JSON) that builds reqs as the targets
-// BakeTargets names, each exactly as BuildArgv would build it alone. Each
-// secret reaches bake from its environment variable (SecretEnv), which
-// one process has once: requests that give one secret id different
-// values cannot share a bake.
+// BakeTargets names, each exactly as BuildArgv would build it alone. Bake
+// reads a JSON file's strings as HCL templates, so "${" and "%{" in them
+// are escaped; paths must be absolute (bake resolves a relative Dockerfile
+// against its context, not the working directory). Each secret reaches
+// bake from its environment variable (SecretEnv), which one process has
+// once: requests that give one secret id different values cannot share a
+// bake.
 func BakeDefinition(reqs []BuildRequest) ([]byte, error) {
 	names := BakeTargets(reqs)
 	f := bakeFile{Group: map[string]bakeGroup{"default": {Targets: names}}, Target: map[string]bakeTarget{}}
 	secrets := map[string]string{}
 	for k, r := range reqs {
-		t := bakeTarget{
-			Context:    r.Context,
-			Dockerfile: r.Dockerfile,
-			Contexts:   r.Contexts,
-			Platforms:  []string{r.Platform.String()},
-			Args:       maps.Clone(r.Args),
-			Attest:     []string{"type=provenance,disabled=true", "type=sbom,disabled=true"},
-			Output:     []string{strings.Join(outputAttrs(r), ",")},
+		for _, p := range bakePaths(r) {
+			if !filepath.IsAbs(p) {
+				return nil, fmt.Errorf("bake %s: path %q is not absolute", r.Label, p)
+			}
 		}
-		if t.Args == nil {
-			t.Args = map[string]string{}
+		t := bakeTarget{
+			Context:    literal(r.Context),
+			Dockerfile: literal(r.Dockerfile),
+			Platforms:  []string{r.Platform.String()},
+			Args:       map[string]string{},
+			Attest:     []string{provenanceAttest(r.Provenance), "type=sbom,disabled=true"},
+			Output:     []string{literal(strings.Join(outputAttrs(r), ","))},
+		}
+		for name, v := range r.Args {
+			t.Args[name] = literal(v)
 		}
 		if r.SourceDateEpoch != 0 {
 			t.Args["SOURCE_DATE_EPOCH"] = strconv.FormatInt(r.SourceDateEpoch, 10)
 		}
-		if r.Provenance != "" {
-			t.Attest[0] = "type=provenance," + r.Provenance
+		for name, dir := range r.Contexts {
+			if t.Contexts == nil {
+				t.Contexts = map[string]string{}
+			}
+			t.Contexts[name] = literal(dir)
 		}
 		for _, id := range slices.Sorted(maps.Keys(r.Secrets)) {
-			if v, ok := secrets[id]; ok && v != r.Secrets[id] {
+			if v, ok := secrets[SecretEnv(id)]; ok && v != r.Secrets[id] {
 				return nil, fmt.Errorf("bake %s: secret %q differs between its requests", r.Label, id)
 			}
-			secrets[id] = r.Secrets[id]
+			secrets[SecretEnv(id)] = r.Secrets[id]
 			t.Secret = append(t.Secret, "id="+id+",env="+SecretEnv(id))
 		}
 		f.Target[names[k]] = t
 	}
 	return json.MarshalIndent(f, "", "  ")
+}
+
+// literal escapes s for a bake file, whose strings are HCL templates.
+func literal(s string) string {
+	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
+}
+
+// provenanceAttest is the bake attest entry for a request's Provenance, as
+// --provenance reads it: empty or "false" off, "true" on, else its
+// attributes (e.g. "mode=max").
+func provenanceAttest(p string) string {
+	switch p {
+	case "", "false":
+		return "type=provenance,disabled=true"
+	case "true":
+		return "type=provenance"
+	}
+	return "type=provenance," + p
+}
+
+// bakePaths are the directories and files a request makes bake read.
+func bakePaths(r BuildRequest) []string {
+	paths := []string{r.Context}
+	if r.Dockerfile != "" {
+		paths = append(paths, r.Dockerfile)
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.Contexts)) {
+		paths = append(paths, r.Contexts[name])
+	}
+	return paths
+}
+
+// BakeAllow lists the directories reqs make bake read, for its --allow
+// fs.read entitlements: each context, named context and Dockerfile's
+// directory, sorted and without repeats.
+func BakeAllow(reqs []BuildRequest) []string {
+	var dirs []string
+	for _, r := range reqs {
+		for _, p := range bakePaths(r) {
+			if p == r.Dockerfile {
+				p = filepath.Dir(p)
+			}
+			dirs = append(dirs, p)
+		}
+	}
+	slices.Sort(dirs)
+	return slices.Compact(dirs)
 }
 
 // outputAttrs is a request's --output, as BuildArgv passes it.
@@ -109,50 +167,91 @@ func outputAttrs(r BuildRequest) []string {
 }
 
 // BakeArgv is the buildx command line (after the client's prefix) that
-// builds the bake file at file and writes every target's result to
-// metadataFile.
-func BakeArgv(file, metadataFile, progress string) []string {
+// builds the bake file at file, may read the directories allow names, and
+// writes every target's result to metadataFile.
+func BakeArgv(file, metadataFile, progress string, allow []string) []string {
 	argv := []string{"bake", "--file", file}
+	for _, dir := range allow {
+		argv = append(argv, "--allow", "fs.read="+dir)
+	}
 	if progress != "" {
 		argv = append(argv, "--progress", progress)
 	}
 	return append(argv, "--metadata-file", metadataFile)
 }
 
-// bakeEnv turns off bake's check that the definition may read its
-// contexts' directories: it guards against a bake file from elsewhere,
-// and crossbin writes its own from requests that name those directories.
-// buildx versions without the check ignore it.
-const bakeEnv = "BUILDX_BAKE_ENTITLEMENTS_FS=0"
+// Batch is what a bake built: per request, in order, the pushed digest and
+// the time its own steps took (summed from the progress output; 0 when it
+// printed none).
+type Batch struct {
+	Digests []v1.Hash
+	Times   []time.Duration
+}
 
-// BuildBatch builds reqs in one bake and returns the digest each pushed,
-// in order. dir holds the bake and metadata files; label prefixes its
-// output. Any failure fails the whole batch (bake writes no results then),
-// its error as Build's.
-func (b Builder) BuildBatch(ctx context.Context, dir, label string, reqs []BuildRequest) ([]v1.Hash, error) {
+// BatchError is a failed bake. Target is the index of the request whose
+// step failed when bake's output names it, else -1; bake stops the other
+// targets when one fails, and writes no results.
+type BatchError struct {
+	Target int
+	Err    error
+}
+
+func (e *BatchError) Error() string { return e.Err.Error() }
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// BuildBatch builds reqs in one bake. dir holds the bake and metadata
+// files; label prefixes its output. A failure is a *BatchError; its
+// message is as Build's.
+func (b Builder) BuildBatch(ctx context.Context, dir, label string, reqs []BuildRequest) (Batch, error) {
 	def, err := BakeDefinition(reqs)
 	if err != nil {
-		return nil, err
+		return Batch{}, err
 	}
 	file, meta := filepath.Join(dir, "bake.json"), filepath.Join(dir, "bake-metadata.json")
 	if err := os.WriteFile(file, def, 0o600); err != nil {
-		return nil, fmt.Errorf("write bake file: %w", err)
+		return Batch{}, fmt.Errorf("write bake file: %w", err)
 	}
 	progress := ""
 	if len(reqs) > 0 {
 		progress = reqs[0].Progress
 	}
-	cmd := b.Client.Command(ctx, BakeArgv(file, meta, progress)...)
-	cmd.Env = append(cmd.Env, bakeEnv)
+	cmd := b.Client.Command(ctx, BakeArgv(file, meta, progress, BakeAllow(reqs))...)
 	for _, r := range reqs {
 		for id, v := range r.Secrets {
 			cmd.Env = append(cmd.Env, SecretEnv(id)+"="+v)
 		}
 	}
-	if err := b.run(cmd, label, "bake"); err != nil {
-		return nil, err
+	names := BakeTargets(reqs)
+	out, err := b.run(cmd, label, "bake")
+	if err != nil {
+		return Batch{}, &BatchError{Target: failedTarget(out, names), Err: err}
 	}
-	return readBakeDigests(meta, BakeTargets(reqs))
+	digests, err := readBakeDigests(meta, names)
+	if err != nil {
+		return Batch{}, err
+	}
+	times := TargetTimes(out)
+	res := Batch{Digests: digests, Times: make([]time.Duration, len(reqs))}
+	for k, n := range names {
+		res.Times[k] = times[n]
+	}
+	return res, nil
+}
+
+// failedTarget is the index in names of the target bake's output says
+// failed ("ERROR: target t3-linux-riscv64: …"), or -1.
+func failedTarget(out string, names []string) int {
+	for _, l := range strings.Split(out, "\n") {
+		if !strings.Contains(l, "ERROR") {
+			continue
+		}
+		for k, n := range names {
+			if strings.Contains(l, "target "+n+":") || strings.Contains(l, "["+n+" ") {
+				return k
+			}
+		}
+	}
+	return -1
 }
 
 // readBakeDigests reads each target's pushed digest from bake's metadata

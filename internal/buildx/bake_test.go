@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossbin/crossbin/internal/golden"
 	"github.com/crossbin/crossbin/internal/platform"
@@ -117,7 +119,7 @@ func TestBakeDefinitionSecretConflict(t *testing.T) {
 }
 
 // TestBuildBatch runs a stand-in buildx that checks what bake receives
-// and writes bake's metadata file.
+// and prints progress and writes the metadata file as bake does.
 func TestBuildBatch(t *testing.T) {
 	reqs := batch(t)
 	names := BakeTargets(reqs)
@@ -128,24 +130,80 @@ func TestBuildBatch(t *testing.T) {
 	data, _ := json.Marshal(md)
 	good := filepath.Join(t.TempDir(), "md.json")
 	os.WriteFile(good, data, 0o644)
-	// $1 bake, $3 the bake file, $7 the metadata file.
-	script := `[ "$1" = bake ] && [ -f "$3" ] && [ "$BUILDX_BAKE_ENTITLEMENTS_FS" = 0 ] && [ "$CROSSBIN_SECRET_NETRC" = "machine example.com password s3cret" ] || { echo "ERROR: bad call: $*"; exit 1; }; cp "$SRC" "$7"`
-	b := Builder{Client: Client{Path: "/bin/sh", Prefix: []string{"-c", script, "buildx"}, Env: []string{"SRC=" + good}}}
+	// The stand-in finds the bake file after --file and the metadata file
+	// after --metadata-file, and wants read access to exactly the
+	// requests' directories.
+	script := `while [ $# -gt 0 ]; do case "$1" in --file) f=$2;; --metadata-file) m=$2;; --allow) allow="$allow $2";; esac; shift; done
+[ -f "$f" ] && [ "$allow" = "$ALLOW" ] && [ "$CROSSBIN_SECRET_NETRC" = "machine example.com password s3cret" ] || { echo "ERROR: bad call: $allow"; exit 1; }
+echo '#7 [t1-linux-arm-v7 build 3/3] RUN go install'; echo '#7 DONE 2.5s'; echo '#8 [t1-linux-arm-v7] exporting to image'; echo '#8 DONE 0.5s'
+cp "$SRC" "$m"`
+	allow := ""
+	for _, d := range []string{"/cache/source/helm-arm", "/cache/source/helm-arm64", "/repo/dockerfiles/helm", "/repo/unavailable"} {
+		allow += " fs.read=" + d
+	}
+	b := Builder{Client: Client{Path: "/bin/sh", Prefix: []string{"-c", script, "buildx", "bake"}, Env: []string{"SRC=" + good, "ALLOW=" + allow}}}
 	got, err := b.BuildBatch(context.Background(), t.TempDir(), "helm", reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || got[0].Hex[0] != 'a' || got[2].Hex[0] != 'c' {
-		t.Errorf("digests = %v", got)
+	if len(got.Digests) != 3 || got.Digests[0].Hex[0] != 'a' || got.Digests[2].Hex[0] != 'c' {
+		t.Errorf("digests = %v", got.Digests)
+	}
+	if fmt.Sprint(got.Times) != "[0s 3s 0s]" {
+		t.Errorf("times = %v; want arm/v7's own steps", got.Times)
 	}
 
-	b.Client.Prefix[1] = `echo '#9 [t1-linux-arm-v7 build 3/3] RUN go install'; echo '#9 0.9 main.go:3:1: undefined: x'; echo '#9 ERROR: process did not complete successfully: exit code: 1'; exit 1`
-	if _, err := b.BuildBatch(context.Background(), t.TempDir(), "helm", reqs); err == nil || !strings.Contains(err.Error(), "undefined: x") || !strings.HasPrefix(err.Error(), "buildx bake:") {
-		t.Errorf("failed bake: %v", err)
+	// A failed step: bake names its target; the error is Build's.
+	b.Client.Prefix[1] = `echo '#9 [t1-linux-arm-v7 build 3/3] RUN go install'; echo '#9 0.9 main.go:3:1: undefined: x'; echo '#9 ERROR: process did not complete successfully: exit code: 1'
+echo 'ERROR: target t1-linux-arm-v7: failed to solve: process "/bin/sh -c go install" did not complete successfully: exit code: 1'; exit 1`
+	_, err = b.BuildBatch(context.Background(), t.TempDir(), "helm", reqs)
+	var be *BatchError
+	if !errors.As(err, &be) || be.Target != 1 || !strings.Contains(err.Error(), "undefined: x") || !strings.HasPrefix(err.Error(), "buildx bake:") {
+		t.Errorf("failed bake: %#v", err)
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Error("the secret is in the error")
 	}
 	b.Client.Prefix[1] = `echo '#9 ERROR: mkdir /tmp/go-build1: no space left on device'; exit 1`
-	if _, err := b.BuildBatch(context.Background(), t.TempDir(), "helm", reqs); !errors.Is(err, ErrNoSpace) {
+	_, err = b.BuildBatch(context.Background(), t.TempDir(), "helm", reqs)
+	if !errors.Is(err, ErrNoSpace) || !errors.As(err, &be) || be.Target != -1 {
 		t.Errorf("full disk: %v", err)
+	}
+}
+
+func TestBakeDefinitionLiterals(t *testing.T) {
+	reqs := batch(t)[2:]
+	reqs[0].Args["GOFLAGS"] = "-ldflags=-X=main.v=${v}%{x}"
+	reqs[0].Provenance = "false"
+	def, err := BakeDefinition(reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"GOFLAGS": "-ldflags=-X=main.v=$${v}%%{x}"`, `"type=provenance,disabled=true"`} {
+		if !strings.Contains(string(def), want) {
+			t.Errorf("bake file lacks %s:\n%s", want, def)
+		}
+	}
+	reqs[0].Context = "unavailable"
+	if _, err := BakeDefinition(reqs); err == nil || !strings.Contains(err.Error(), `path "unavailable" is not absolute`) {
+		t.Errorf("relative context: %v", err)
+	}
+}
+
+func TestTargetTimes(t *testing.T) {
+	out, err := os.ReadFile("testdata/bake-shfmt.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := TargetTimes(string(out))
+	var sum time.Duration
+	for _, d := range got {
+		sum += d
+	}
+	all := StepTimes(string(out))
+	// Every step but bake's own "[internal]" ones belongs to a target.
+	if len(got) != 12 || sum != all[KindCompile]+all[KindExport]+all[KindModules]+all[KindOther]-got["internal"] || got["linux-386"] == 0 {
+		t.Errorf("TargetTimes = %v (sum %s), StepTimes = %v", got, sum, all)
 	}
 }
 

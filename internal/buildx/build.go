@@ -37,16 +37,16 @@ func (b Builder) Build(ctx context.Context, req BuildRequest) (v1.Hash, error) {
 	for id, v := range req.Secrets {
 		cmd.Env = append(cmd.Env, SecretEnv(id)+"="+v)
 	}
-	if err := b.run(cmd, req.Label, "build"); err != nil {
+	if _, err := b.run(cmd, req.Label, "build"); err != nil {
 		return v1.Hash{}, err
 	}
 	return readDigest(req.MetadataFile)
 }
 
 // run runs a buildx command (what: its subcommand), its output prefixed
-// with label on b.Output. A failure's error names the failed step's own
-// last lines (StepError), then buildx's last lines.
-func (b Builder) run(cmd *exec.Cmd, label, what string) error {
+// with label on b.Output, and returns the output. A failure's error names
+// the failed step's own last lines (StepError), then buildx's last lines.
+func (b Builder) run(cmd *exec.Cmd, label, what string) (string, error) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if b.Output != nil {
@@ -58,9 +58,9 @@ func (b Builder) run(cmd *exec.Cmd, label, what string) error {
 			// Not the program's fault: say so before the compiler's echo.
 			err = fmt.Errorf("%w: %w", ErrNoSpace, err)
 		}
-		return fmt.Errorf("buildx %s: %s (%w)\n%s", what, StepError(out.String()), err, lines.Last(out.String(), 25))
+		return out.String(), fmt.Errorf("buildx %s: %s (%w)\n%s", what, StepError(out.String()), err, lines.Last(out.String(), 25))
 	}
-	return nil
+	return out.String(), nil
 }
 
 // readDigest reads the pushed image's digest from buildx's metadata file.

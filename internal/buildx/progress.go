@@ -86,14 +86,21 @@ const (
 // parallel steps each counted. Lines may carry a "[label] " prefix
 // (Builder.Output); a step is known by its label and number.
 func StepTimes(out string) map[string]time.Duration {
-	names := map[string]string{}
 	sums := map[string]time.Duration{}
+	eachStep(out, func(name string, took time.Duration) { sums[stepKind(name)] += took })
+	return sums
+}
+
+// eachStep calls f with each finished step's name and DONE time in buildx's
+// plain progress output; lines may carry a "[label] " prefix, and a step is
+// known by its label and number.
+func eachStep(out string, f func(name string, took time.Duration)) {
+	names := map[string]string{}
 	for _, l := range strings.Split(out, "\n") {
 		label := ""
-		if strings.HasPrefix(l, "[") {
-			if end := strings.Index(l, "] "); end > 0 {
-				label, l = l[:end+2], l[end+2:]
-			}
+		// A label prefix is "[label] " before the step's "#N".
+		if end := strings.Index(l, "] #"); strings.HasPrefix(l, "[") && end > 0 {
+			label, l = l[:end+2], l[end+2:]
 		}
 		id, rest, ok := strings.Cut(l, " ")
 		if !ok || !strings.HasPrefix(id, "#") {
@@ -106,11 +113,10 @@ func StepTimes(out string) map[string]time.Duration {
 		}
 		if d, ok := strings.CutPrefix(rest, "DONE "); ok {
 			if took, err := time.ParseDuration(d); err == nil {
-				sums[stepKind(names[key])] += took
+				f(names[key], took)
 			}
 		}
 	}
-	return sums
 }
 
 // stepKind classifies a step by its name in the progress output, e.g.
@@ -131,4 +137,18 @@ func stepKind(name string) string {
 		return KindImage
 	}
 	return KindOther
+}
+
+// TargetTimes sums, by bake target, how long each target's own steps took
+// in buildx's plain progress output (a step is a target's when its name
+// starts with "[<target> ", e.g. "[t3-linux-arm64 build 3/3] RUN …"). A
+// step several targets share is counted once, for the one it names.
+func TargetTimes(out string) map[string]time.Duration {
+	sums := map[string]time.Duration{}
+	eachStep(out, func(name string, took time.Duration) {
+		if target, _, ok := strings.Cut(strings.TrimPrefix(name, "["), " "); ok && strings.HasPrefix(name, "[") {
+			sums[strings.TrimSuffix(target, "]")] += took
+		}
+	})
+	return sums
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -21,12 +22,13 @@ import (
 // BatchBuilder is a Builder that also builds several requests of one
 // program at once (buildx.Builder, through one `buildx bake`): one buildx
 // process and one BuildKit session for all of a program's platforms
-// instead of one each, and the steps they share run once. Any failure
-// fails the whole batch; the build step then builds that batch's jobs one
-// by one, which isolates and names each failure.
+// instead of one each, and the steps they share run once. A failure is a
+// *buildx.BatchError naming the failed request when it can; the build
+// step then builds that one alone, for its own error, and the others in a
+// batch again.
 type BatchBuilder interface {
 	Builder
-	BuildBatch(ctx context.Context, dir, label string, reqs []buildx.BuildRequest) ([]v1.Hash, error)
+	BuildBatch(ctx context.Context, dir, label string, reqs []buildx.BuildRequest) (buildx.Batch, error)
 }
 
 // BuildStep builds every pending job of every target through one pool:
@@ -37,7 +39,10 @@ type BuildStep struct{}
 func (BuildStep) String() string { return "build" }
 
 func (BuildStep) Run(ctx context.Context, c *Context) error {
-	batcher, _ := c.Builder.(BatchBuilder)
+	var batcher BatchBuilder
+	if c.Batch {
+		batcher, _ = c.Builder.(BatchBuilder)
+	}
 	units, exp := c.schedule(c.units(c.refs(c.pending), batcher != nil))
 	total := 0
 	for _, u := range units {
@@ -46,7 +51,7 @@ func (BuildStep) Run(ctx context.Context, c *Context) error {
 	b := &building{Context: c, batcher: batcher, track: newProgress(exp, max(c.Jobs, 1)), total: total, running: map[string]time.Time{}}
 	c.Log.Info("building", append([]any{"programs", len(c.Targets), "jobs", total, "parallel", c.Jobs}, etaAttr(b.track.eta(time.Now()))...)...)
 	b.logged.Store(time.Now().UnixNano())
-	stop := b.heartbeat(cmp.Or(c.Heartbeat, DefaultHeartbeat))
+	stop := b.heartbeat(max(cmp.Or(c.Heartbeat, DefaultHeartbeat), 3*time.Millisecond))
 	c.pool(len(units), func(k int) { b.unit(ctx, k, units[k]) })
 	stop()
 	c.settle(ErrBuildFailed)
@@ -116,10 +121,10 @@ type building struct {
 	running map[string]time.Time // what is building, since when
 }
 
-// unit builds pool unit k: its refs in one batch when there are several
-// and a BatchBuilder, and one by one otherwise or after a failed batch.
-// The unit's progress is settled before its last result is logged, so
-// that line's estimate counts it done.
+// unit builds pool unit k: its refs in batches when there are several and
+// a BatchBuilder, and one by one otherwise. The unit's progress is settled
+// before its last result is logged, so that line's estimate counts it
+// done.
 func (b *building) unit(ctx context.Context, k int, refs []ref) {
 	start := time.Now()
 	b.track.start(k, start)
@@ -131,28 +136,62 @@ func (b *building) unit(ctx context.Context, k int, refs []ref) {
 	b.running[name] = start
 	b.mu.Unlock()
 	defer func() { b.mu.Lock(); delete(b.running, name); b.mu.Unlock() }()
+
+	alone, announce := refs, true
 	if len(refs) > 1 && b.batcher != nil {
-		err := b.batch(ctx, refs)
-		if err == nil {
-			left := etaAttr(b.track.finish(k, time.Since(start), false, time.Now()))
-			for _, r := range refs {
-				b.done(&b.Reports[r.i].Outcomes[r.j], left)
-			}
-			return
-		}
-		o := b.Reports[refs[0].i].Outcomes[refs[0].j]
-		b.Log.Warn("batch failed; building its platforms one by one", "program", o.Program.Name, "platforms", len(refs), "err", firstLine(err))
+		b.announce(refs, len(refs))
+		alone, announce = b.batches(ctx, refs), false
+	}
+	for _, r := range alone {
+		b.one(ctx, r, announce)
 	}
 	failed := false
-	for n, r := range refs {
-		o := &b.Reports[r.i].Outcomes[r.j]
-		b.one(ctx, r)
-		failed = failed || o.Err != nil
-		left := etaAttr(b.track.left(time.Now()))
-		if n == len(refs)-1 {
-			left = etaAttr(b.track.finish(k, time.Since(start), failed, time.Now()))
+	for _, r := range refs {
+		failed = failed || b.Reports[r.i].Outcomes[r.j].Err != nil
+	}
+	left := etaAttr(b.track.finish(k, time.Since(start), failed, time.Now()))
+	for _, r := range refs {
+		b.done(&b.Reports[r.i].Outcomes[r.j], left)
+	}
+}
+
+// batches builds refs (one target's jobs) in batches until each has a
+// result, and returns those left to build one by one. A batch whose
+// failure names its failed job builds that one alone (its own error) and
+// the rest in a batch again; a run cancelled, a full disk or a batch that
+// timed out is every job's result; any other failure leaves every job of
+// the batch to build alone.
+func (b *building) batches(ctx context.Context, refs []ref) []ref {
+	for len(refs) > 1 {
+		err := b.batch(ctx, refs)
+		var be *buildx.BatchError
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil, errors.Is(err, buildx.ErrNoSpace), errors.Is(err, errTimedOut):
+			for _, r := range refs {
+				b.Reports[r.i].Outcomes[r.j].Err = err
+			}
+			return nil
+		case errors.As(err, &be) && be.Target >= 0 && be.Target < len(refs):
+			failed := refs[be.Target]
+			b.Log.Warn("platform failed in its program's bake; building it alone, the others in a bake again", "program", b.Reports[failed.i].Program.Name,
+				"platform", b.Reports[failed.i].Outcomes[failed.j].Platform.String(), "err", firstLine(err))
+			b.one(ctx, failed, false)
+			refs = slices.Delete(slices.Clone(refs), be.Target, be.Target+1)
+		default:
+			b.Log.Warn("bake failed; building its platforms one by one", "program", b.Reports[refs[0].i].Program.Name, "platforms", len(refs), "err", firstLine(err))
+			return refs
 		}
-		b.done(o, left)
+	}
+	return refs
+}
+
+// announce logs that refs started, batch of them together.
+func (b *building) announce(refs []ref, batch int) {
+	for _, r := range refs {
+		o := &b.Reports[r.i].Outcomes[r.j]
+		b.Log.Info("platform started", "program", o.Program.Name, "platform", o.Platform.String(), "kind", kind(o), "batch", batch)
 	}
 }
 
@@ -165,48 +204,49 @@ func (b *building) request(r ref) buildx.BuildRequest {
 	return Request(b.Options, o.Job, p.ByPlatform[o.Platform].Dir, p.Released, meta)
 }
 
-// batch builds refs (one target's jobs) in one go. Its error leaves the
-// outcomes untouched for one build each.
+// batch builds refs in one go and records each one's image on its
+// outcome. A bake runs up to Jobs steps at once, so it is bounded by
+// BuildTimeout for every Jobs of its platforms.
 func (b *building) batch(ctx context.Context, refs []ref) error {
 	i := refs[0].i
 	reqs := make([]buildx.BuildRequest, len(refs))
 	for k, r := range refs {
 		reqs[k] = b.request(r)
-		o := &b.Reports[r.i].Outcomes[r.j]
-		b.Log.Info("platform started", "program", o.Program.Name, "platform", o.Platform.String(), "kind", kind(o), "batch", len(refs))
 	}
-	dir := filepath.Join(b.work, fmt.Sprintf("%d-bake", i))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	start := time.Now()
-	var pushed []v1.Hash
-	name := b.Reports[i].Program.Name
-	// Each job is bounded by BuildTimeout; the batch by their sum.
-	err := bounded(ctx, b.BuildTimeout*time.Duration(len(refs)), "build "+name, "CROSSBIN_TIMEOUT_BUILD", func(ctx context.Context) error {
-		var err error
-		pushed, err = b.batcher.BuildBatch(ctx, dir, name, reqs)
-		return err
-	})
+	dir, err := os.MkdirTemp(b.work, fmt.Sprintf("%d-bake-", i))
 	if err != nil {
 		return err
 	}
-	// The batch's time, shared among its jobs: what each is expected to
-	// cost next time, so a program's jobs sum to its batch.
-	took := time.Since(start) / time.Duration(len(refs))
-	for k, r := range refs {
-		o := &b.Reports[r.i].Outcomes[r.j]
-		o.Duration = took
-		o.Err = b.split(ctx, o, pushed[k])
-	}
-	return nil
+	name := b.Reports[i].Program.Name
+	rounds := time.Duration((len(refs) + max(b.Jobs, 1) - 1) / max(b.Jobs, 1))
+	start := time.Now()
+	return bounded(ctx, b.BuildTimeout*rounds, fmt.Sprintf("build %s (%d platforms in one bake)", name, len(refs)), "CROSSBIN_TIMEOUT_BUILD", func(ctx context.Context) error {
+		res, err := b.batcher.BuildBatch(ctx, dir, name, reqs)
+		if err != nil {
+			return err
+		}
+		// What each job is expected to cost next time: its own steps'
+		// time, else its share of the batch.
+		share := time.Since(start) / time.Duration(len(refs))
+		for k, r := range refs {
+			o := &b.Reports[r.i].Outcomes[r.j]
+			o.Duration = share
+			if k < len(res.Times) && res.Times[k] > 0 {
+				o.Duration = res.Times[k]
+			}
+			o.Err = b.split(ctx, o, res.Digests[k])
+		}
+		return nil
+	})
 }
 
-// one builds ref r alone.
-func (b *building) one(ctx context.Context, r ref) {
+// one builds ref r alone; announce logs that it started.
+func (b *building) one(ctx context.Context, r ref, announce bool) {
 	o := &b.Reports[r.i].Outcomes[r.j]
 	req := b.request(r)
-	b.Log.Info("platform started", "program", o.Program.Name, "platform", o.Platform.String(), "kind", kind(o))
+	if announce {
+		b.Log.Info("platform started", "program", o.Program.Name, "platform", o.Platform.String(), "kind", kind(o))
+	}
 	start := time.Now()
 	err := bounded(ctx, b.BuildTimeout, "build "+o.String(), "CROSSBIN_TIMEOUT_BUILD", func(ctx context.Context) error {
 		pushed, err := b.Builder.Build(ctx, req)

@@ -105,6 +105,11 @@ type Options struct {
 	// estimate of the time left (eta=) and records each build's duration.
 	// nil records nothing and builds in catalog order.
 	Durations Durations
+	// Batch builds each program's pending platforms in one batch when
+	// Builder is a BatchBuilder. Set it only for a builder that bounds how
+	// many steps it runs at once (the embedded stack's buildkitd runs Jobs):
+	// a batch starts all of a program's platforms together.
+	Batch bool
 	// Heartbeat is the longest the build step stays silent: it then logs
 	// what is still building (0: DefaultHeartbeat).
 	Heartbeat time.Duration
@@ -286,10 +291,13 @@ func bounded(ctx context.Context, timeout time.Duration, what, setting string, f
 	defer cancel()
 	err := f(tctx)
 	if err != nil && tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-		return fmt.Errorf("%s: timed out after %s (raise %s): %w", what, timeout, setting, err)
+		return fmt.Errorf("%s: %w after %s (raise %s): %w", what, errTimedOut, timeout, setting, err)
 	}
 	return err
 }
+
+// errTimedOut marks an error of bounded's expiry.
+var errTimedOut = errors.New("timed out")
 
 func failures(prog catalog.Program, failed []Outcome) error {
 	errs := []error{fmt.Errorf("%s %s: %d platform(s) failed; no tag was created or moved", prog.Name, prog.Version, len(failed))}

@@ -55,37 +55,56 @@ type fakes struct {
 }
 
 // batching is fakes with batches, as bake builds them: a batch fails as a
-// whole when any of its jobs would, and builds nothing then.
-type batching struct{ *fakes }
+// whole when any of its jobs would (naming the first, unless anonymous),
+// and builds nothing then; a hung job hangs the batch.
+type batching struct {
+	*fakes
+	anonymous bool  // failures do not name their job
+	err       error // every batch fails with it
+}
 
-func (b batching) BuildBatch(ctx context.Context, dir, label string, reqs []buildx.BuildRequest) ([]v1.Hash, error) {
+func (b batching) BuildBatch(ctx context.Context, dir, label string, reqs []buildx.BuildRequest) (buildx.Batch, error) {
 	b.mu.Lock()
 	var labels []string
-	failing := false
-	for _, r := range reqs {
+	failing, hang := -1, false
+	for k, r := range reqs {
 		labels = append(labels, r.Label)
-		failing = failing || b.failBld[r.Label]
+		if b.failBld[r.Label] && failing < 0 {
+			failing = k
+		}
+		hang = hang || b.hang[r.Label]
 	}
 	b.batches = append(b.batches, labels)
 	b.mu.Unlock()
 	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("batch %q: %w", label, err)
+		return buildx.Batch{}, fmt.Errorf("batch %q: %w", label, err)
 	}
 	if program, _, _ := strings.Cut(reqs[0].Label, " "); label != program {
-		return nil, fmt.Errorf("batch labelled %q, not by its program %q", label, program)
+		return buildx.Batch{}, fmt.Errorf("batch labelled %q, not by its program %q", label, program)
 	}
-	if failing {
-		return nil, errors.New("buildx bake: boom")
+	if hang {
+		<-ctx.Done()
+		return buildx.Batch{}, &buildx.BatchError{Target: -1, Err: fmt.Errorf("buildx bake: %w", ctx.Err())}
 	}
-	var out []v1.Hash
-	for _, r := range reqs {
+	if b.err != nil {
+		return buildx.Batch{}, &buildx.BatchError{Target: -1, Err: b.err}
+	}
+	if failing >= 0 {
+		if b.anonymous {
+			failing = -1
+		}
+		return buildx.Batch{}, &buildx.BatchError{Target: failing, Err: errors.New("buildx bake: boom")}
+	}
+	res := buildx.Batch{Times: make([]time.Duration, len(reqs))}
+	for k, r := range reqs {
 		d, err := b.Build(ctx, r)
 		if err != nil {
-			return nil, err
+			return buildx.Batch{}, err
 		}
-		out = append(out, d)
+		res.Digests = append(res.Digests, d)
+		res.Times[k] = time.Duration(k+1) * time.Second
 	}
-	return out, nil
+	return res, nil
 }
 
 func (f *fakes) Prepare(ctx context.Context, prog catalog.Program, pls []platform.Platform) (source.Prepared, error) {
@@ -211,11 +230,10 @@ func fakeRun(t *testing.T, f *fakes, wrap func(http.Handler) http.Handler, targe
 
 func runIn(f *fakes, repo string, in map[string]string, targets ...Target) (Result, string, error) {
 	f.repo = repo
-	var bld Builder = f
+	opt := Options{Builder: f, Sources: f, Checker: f, Attester: f, Repository: repo, Jobs: 2, Root: "/repo", Inputs: in}
 	if f.batch {
-		bld = batching{f}
+		opt.Builder, opt.Batch = batching{fakes: f}, true
 	}
-	opt := Options{Builder: bld, Sources: f, Checker: f, Attester: f, Repository: repo, Jobs: 2, Root: "/repo", Inputs: in}
 	res, err := Run(context.Background(), opt, targets)
 	return res, repo, err
 }
@@ -506,6 +524,91 @@ func TestRunTimeouts(t *testing.T) {
 	}
 }
 
+// TestRunBatchFailures: how a failed batch of one program's platforms
+// ends: the job it names is built alone and the others in a batch again;
+// an anonymous failure builds every job alone; a timeout, a cancelled run
+// or a full disk is every job's result, and nothing is built again.
+func TestRunBatchFailures(t *testing.T) {
+	const prog = "x linux/amd64,x linux/arm64,x linux/s390x"
+	for _, tc := range []struct {
+		name       string
+		batch      batching
+		batchOpt   bool
+		cancel     bool
+		wantErrs   string // each outcome's error, "-" for none
+		wantBatch  string
+		wantSingle string
+	}{
+		{name: "named", batch: batching{}, batchOpt: true, wantErrs: "- buildx build: boom -",
+			wantBatch: "[[" + strings.ReplaceAll(prog, ",", " ") + "] [x linux/amd64 x linux/s390x]]", wantSingle: "x linux/arm64"},
+		{name: "anonymous", batch: batching{anonymous: true}, batchOpt: true, wantErrs: "- buildx build: boom -",
+			wantBatch: "[[" + strings.ReplaceAll(prog, ",", " ") + "]]", wantSingle: prog},
+		{name: "full disk", batch: batching{err: fmt.Errorf("buildx bake: %w", buildx.ErrNoSpace)}, batchOpt: true,
+			wantErrs: strings.Repeat("buildx bake: "+buildx.ErrNoSpace.Error()+" ", 3), wantBatch: "[[" + strings.ReplaceAll(prog, ",", " ") + "]]"},
+		{name: "timeout", batch: batching{}, batchOpt: true,
+			wantErrs:  strings.Repeat("build x (3 platforms in one bake): timed out after 100ms (raise CROSSBIN_TIMEOUT_BUILD): buildx bake: context deadline exceeded ", 3),
+			wantBatch: "[[" + strings.ReplaceAll(prog, ",", " ") + "]]"},
+		{name: "cancelled", batch: batching{}, batchOpt: true, cancel: true,
+			wantErrs: strings.Repeat("buildx bake: context canceled ", 3), wantBatch: "[[" + strings.ReplaceAll(prog, ",", " ") + "]]"},
+		{name: "batch off", batch: batching{}, batchOpt: false, wantErrs: "- buildx build: boom -", wantBatch: "[]", wantSingle: prog},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakes{repo: registrytest.Serve(t), failBld: map[string]bool{"x linux/arm64": true}}
+			if tc.name == "timeout" || tc.cancel {
+				f.failBld, f.hang = nil, map[string]bool{"x linux/arm64": true}
+			}
+			tc.batch.fakes = f
+			store, _ := durations.Open(filepath.Join(t.TempDir(), "durations.json"))
+			opt := Options{Builder: tc.batch, Batch: tc.batchOpt, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 2,
+				BuildTimeout: 10 * time.Second, Durations: store}
+			if tc.name == "timeout" {
+				opt.BuildTimeout = 50 * time.Millisecond
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancel {
+				opt.BuildTimeout = 0
+				go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+			}
+			res, _ := Run(ctx, opt, []Target{{Program: fakeProgram(t, "x", "linux/amd64", "linux/arm64", "linux/s390x!"), Publish: true}})
+			var errs []string
+			for _, o := range res.Reports[0].Outcomes {
+				switch {
+				case o.Err == nil && o.Digest.Hex != "":
+					errs = append(errs, "-")
+				case o.Err == nil:
+					errs = append(errs, "no image, no error")
+				default:
+					errs = append(errs, o.Err.Error())
+				}
+			}
+			if got := strings.Join(errs, " "); strings.TrimSpace(got) != strings.TrimSpace(tc.wantErrs) {
+				t.Errorf("outcomes:\n %s\nwant\n %s", got, tc.wantErrs)
+			}
+			if got := fmt.Sprint(f.batches); got != tc.wantBatch {
+				t.Errorf("batches %s; want %s", got, tc.wantBatch)
+			}
+			var single []string
+			for _, req := range f.built {
+				single = append(single, req.Label)
+			}
+			// A successful batch builds through f.Build too: count only
+			// the jobs no successful batch built.
+			if tc.name == "named" {
+				single = slices.DeleteFunc(single, func(l string) bool { return l != "x linux/arm64" })
+				// The second batch's jobs took its reported times.
+				if tb := store.Table(); tb[durations.Key{Program: "x", Platform: "linux/amd64"}] != time.Second ||
+					tb[durations.Key{Program: "x", Platform: "linux/s390x", Unavailable: true}] != 2*time.Second {
+					t.Errorf("recorded durations %v; want the batch's per-job times", tb)
+				}
+			}
+			if slices.Sort(single); strings.Join(single, ",") != tc.wantSingle {
+				t.Errorf("built alone %q; want %q", single, tc.wantSingle)
+			}
+		})
+	}
+}
+
 // TestRunHeartbeat: while a build (or a program's batch) runs longer than
 // the heartbeat without a progress line, the build step says what is
 // still building, and for how long.
@@ -518,10 +621,10 @@ func TestRunHeartbeat(t *testing.T) {
 		f.repo = registrytest.Serve(t)
 		var bld Builder = f
 		if tc.batch {
-			bld = batching{f}
+			bld = batching{fakes: f}
 		}
 		var logs syncBuffer
-		opt := Options{Builder: bld, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 1,
+		opt := Options{Builder: bld, Batch: tc.batch, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 1,
 			BuildTimeout: 300 * time.Millisecond, Heartbeat: 60 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))}
 		_, err := Run(context.Background(), opt, []Target{{Program: fakeProgram(t, "slow", "linux/amd64", "linux/arm64"), Publish: true}})
 		if err == nil {
@@ -659,10 +762,10 @@ func TestRunLongestFirst(t *testing.T) {
 			f := &fakes{repo: registrytest.Serve(t), failBld: map[string]bool{"small linux/amd64": true}}
 			var bld Builder = f
 			if tc.batch {
-				bld = batching{f}
+				bld = batching{fakes: f}
 			}
 			var logs strings.Builder
-			opt := Options{Builder: bld, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 1,
+			opt := Options{Builder: bld, Batch: tc.batch, Sources: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 1,
 				Log: slog.New(slog.NewTextHandler(&logs, nil))}
 			var store *durations.Store
 			if tc.store {

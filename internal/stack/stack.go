@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -319,9 +320,16 @@ func (s *Stack) ensureBuildkitd(ctx context.Context) (d daemon, started bool, er
 	d = s.buildkitd()
 	buildctl := BuildKit.Bin(s.opt.CacheDir, "buildctl")
 	check := func(ctx context.Context) error { return checkBuildkitd(ctx, buildctl, s.socket()) }
+	record := s.path("run", "buildkitd.parallel")
 	if _, alive := d.pid(); alive {
-		if err := check(ctx); err == nil {
+		started, _ := os.ReadFile(record)
+		restart, why := parallelChanged(string(started), s.opt.Parallel)
+		if err := check(ctx); err == nil && !restart {
 			return d, false, nil
+		} else if err == nil {
+			// buildkitd reads its bound on steps at once only when it
+			// starts; a bake relies on it.
+			s.opt.Log.Info("restarting buildkitd", "reason", why)
 		}
 		if err := d.stop(ctx, 10*time.Second); err != nil {
 			return d, false, err
@@ -330,7 +338,23 @@ func (s *Stack) ensureBuildkitd(ctx context.Context) (d daemon, started bool, er
 	if err := os.Remove(s.socket()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return d, false, fmt.Errorf("remove stale buildkitd socket: %w", err)
 	}
+	if err := os.WriteFile(record, []byte(strconv.Itoa(s.opt.Parallel)), 0o644); err != nil {
+		return d, false, fmt.Errorf("record buildkitd's bound on steps: %w", err)
+	}
 	return d, true, s.startAndWait(ctx, d, check)
+}
+
+// parallelChanged reports whether a buildkitd started with the bound on
+// steps at once recorded as started ("" when not recorded: an older
+// crossbin started it) must restart to run at most want, and why.
+func parallelChanged(started string, want int) (bool, string) {
+	switch {
+	case started == "":
+		return true, fmt.Sprintf("it was started without a recorded bound on steps at once; it runs at most %d now", want)
+	case started != strconv.Itoa(want):
+		return true, fmt.Sprintf("its bound on steps at once changes from %s to %d (CROSSBIN_JOBS)", started, want)
+	}
+	return false, ""
 }
 
 // startAndWait starts d and waits until check passes; on failure it stops d

@@ -21,6 +21,9 @@ import (
 
 func TestBuildkitdConfig(t *testing.T) {
 	golden.Check(t, "buildkitd.toml", []byte(BuildkitdConfig("/cache/buildkit", "/cache/run/buildkitd.sock", 5000, 2, GCFor(92<<30, 0))))
+	if unbounded := BuildkitdConfig("/cache/buildkit", "/cache/run/buildkitd.sock", 5000, 0, GCFor(92<<30, 0)); strings.Contains(unbounded, "max-parallelism") {
+		t.Errorf("no bound asked for, but:\n%s", unbounded)
+	}
 }
 
 func TestRegistryConfig(t *testing.T) {
@@ -376,5 +379,24 @@ func TestGCFor(t *testing.T) {
 	}
 	if n, err := usable(t.TempDir()); err != nil || n == 0 {
 		t.Errorf("usable(a temporary directory) = %d, %v", n, err)
+	}
+}
+
+func TestParallelChanged(t *testing.T) {
+	for _, tc := range []struct {
+		started string
+		want    int
+		restart bool
+		why     string
+	}{
+		{"2", 2, false, ""},
+		{"0", 0, false, ""},
+		{"4", 2, true, "from 4 to 2 (CROSSBIN_JOBS)"},
+		{"", 2, true, "without a recorded bound"},
+	} {
+		restart, why := parallelChanged(tc.started, tc.want)
+		if restart != tc.restart || !strings.Contains(why, tc.why) {
+			t.Errorf("parallelChanged(%q, %d) = %v, %q", tc.started, tc.want, restart, why)
+		}
 	}
 }

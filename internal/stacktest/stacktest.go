@@ -74,7 +74,7 @@ func Private(t testing.TB) (*stack.Stack, stack.Endpoint, int) {
 		t.Fatal(err)
 	}
 	port := FreePort(t)
-	s := stack.New(stack.Options{CacheDir: dir, RegistryPort: port, Log: Logger(t)})
+	s := stack.New(stack.Options{CacheDir: dir, RegistryPort: port, Parallel: cfg.Jobs, Log: Logger(t)})
 	t.Cleanup(func() { _ = s.Down(context.Background()) })
 	ep, err := s.Up(context.Background())
 	if err != nil {
@@ -102,12 +102,13 @@ func FreePort(t testing.TB) int {
 
 // Pipeline is pipeline options that build on ep into its registry's
 // repository repo, with module sources cached in cacheDir and patches
-// applied, from this repository's root.
+// applied, from this repository's root. A program's platforms build in
+// one bake: the embedded stack bounds its steps.
 func Pipeline(t testing.TB, cfg config.Config, ep stack.Endpoint, repo, cacheDir string, patches []patch.Patch) pipeline.Options {
 	t.Helper()
 	bx := buildx.Builder{Client: ep.Buildx}
 	return pipeline.Options{
-		Builder: bx, Runner: sandbox.Sandbox{Dir: filepath.Join(cfg.CacheDir, "sandbox")}, GoImage: ep.GoImage, Repository: ep.Registry + "/" + repo,
+		Builder: bx, Batch: true, Runner: sandbox.Sandbox{Dir: filepath.Join(cfg.CacheDir, "sandbox")}, GoImage: ep.GoImage, Repository: ep.Registry + "/" + repo,
 		Jobs: cfg.Jobs, GoEnv: cfg.GoEnv, Root: filepath.Join("..", ".."), Log: Logger(t),
 		Sources: source.Preparer{CacheDir: cacheDir, Env: cfg.Environ(), Patches: patches, Log: Logger(t)},
 	}
