@@ -87,6 +87,8 @@ func TestFromEnvErrors(t *testing.T) {
 		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin@sha256:0000000000000000000000000000000000000000000000000000000000000000", "without tag or digest"},
 		{"CROSSBIN_IMAGE", "UPPER/case", "CROSSBIN_IMAGE"},
 		{"CROSSBIN_PLAN_IMAGE", "ghcr.io/me/crossbin:latest", "CROSSBIN_PLAN_IMAGE=\"ghcr.io/me/crossbin:latest\": "},
+		{"CROSSBIN_TARBALL_MIRRORS", "mirror.example/{sha256}", `CROSSBIN_TARBALL_MIRRORS: "mirror.example/{sha256}": want an http(s) URL template`},
+		{"CROSSBIN_TARBALL_MIRRORS", "https://a.example/{file}, https://b.example/all.tar.gz", `"https://b.example/all.tar.gz": name the tarball with {sha256} or {file}`},
 	} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			_, err := FromEnv(envOf(map[string]string{tc.name: tc.value}), nil, defaults)
@@ -175,5 +177,15 @@ func TestFromEnvSigning(t *testing.T) {
 	}
 	if _, err := FromEnv(envOf(map[string]string{"CROSSBIN_TLOG": "yes"}), nil, defaults); err == nil || !strings.Contains(err.Error(), "CROSSBIN_TLOG") {
 		t.Errorf("CROSSBIN_TLOG=yes: err = %v, want one naming the setting", err)
+	}
+}
+
+func TestFromEnvTarballMirrors(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{"CROSSBIN_TARBALL_MIRRORS": " https://a.example/sha256/{sha256} ,, http://b.example/{file}"}), nil, defaults)
+	if err != nil || strings.Join(c.TarballMirrors, " ") != "https://a.example/sha256/{sha256} http://b.example/{file}" {
+		t.Fatalf("mirrors %q, err %v", c.TarballMirrors, err)
+	}
+	if c, _ := FromEnv(envOf(nil), nil, defaults); c.TarballMirrors != nil {
+		t.Errorf("default mirrors %q, want none", c.TarballMirrors)
 	}
 }
