@@ -126,8 +126,9 @@ type Build struct {
 	// Tools are Debian packages the build runs on the build machine
 	// (bison, autoconf).
 	Tools []string `yaml:"tools"`
-	// Binary is the built program's path in the build directory; default
-	// the program's name.
+	// Binary is the built program's path in the build directory (the
+	// source tree for autotools and make, the build tree for cmake and
+	// meson); default the program's name.
 	Binary string `yaml:"binary"`
 	// Mirrors are more URLs of the same tarball, tried in order after ARG
 	// URL when it fails (Debian's pool often holds the same bytes as

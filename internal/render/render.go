@@ -1,7 +1,8 @@
 // Package render writes the catalog's Dockerfiles from one template: the
-// pins at the top of each Dockerfile (MODULE, VERSION, PACKAGE, GIT — what
-// `mage update` and Renovate rewrite) and the program's build spec
-// (program.yaml's `build:`) are the inputs; everything else is shared.
+// pins at the top of each Dockerfile (MODULE, VERSION, PACKAGE, GIT, or a C
+// program's VERSION, URL and SHA256 — what `mage update` and Renovate
+// rewrite) and the program's build spec (program.yaml's `build:`) are the
+// inputs; everything else is shared.
 // Each rendered Dockerfile still builds alone with `docker buildx build`.
 package render
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/crossbin/crossbin/internal/atomicfile"
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/platform"
 )
 
 //go:embed Dockerfile.tmpl
@@ -32,6 +34,33 @@ type data struct {
 	Fetch                         string
 	Note                          []string
 	Tags                          bool
+	// C is set for a C or C++ program (from: tarball).
+	C *cData
+}
+
+// cData is what the template's C section reads.
+type cData struct {
+	Datasource, DepName, URL, SHA256 string
+	System                           string
+	// Decompressor is the Debian package tar needs for the tarball when
+	// the Dockerfile builds alone (gzip is always there).
+	Decompressor string
+	// Tools and Packages are the apt-get install words: build-machine
+	// tools, and the target's libraries as NAME:"$DEBARCH".
+	Tools, Packages []string
+	// Options and Targets are single-quoted shell words, each with a
+	// leading space.
+	Options, Targets string
+	Binary           string
+	// Targets for crossbin's platform table, for the standalone case.
+	Platforms []cPlatform
+}
+
+// cPlatform is one line of the standalone build's case over
+// TARGETPLATFORM: the variables crossbin passes as build arguments.
+type cPlatform struct {
+	Platform string
+	Env      string
 }
 
 // Dockerfile renders prog's Dockerfile. The pins come from prog, which the
@@ -64,6 +93,9 @@ func inputs(prog catalog.Program) (data, error) {
 	}
 	if d.From == "" {
 		d.From = "install"
+	}
+	if prog.Tarball != nil {
+		return cInputs(prog, d)
 	}
 	switch {
 	case d.From != "install" && d.From != "module" && d.From != "git":
@@ -153,4 +185,76 @@ func Write(c catalog.Catalog) ([]string, error) {
 		changed = append(changed, r.prog.Name)
 	}
 	return changed, nil
+}
+
+// cInputs fills the template's C section. The catalog has checked the
+// build spec (see catalog.Tarball).
+func cInputs(prog catalog.Program, d data) (data, error) {
+	b, tb := prog.Build, prog.Tarball
+	c := &cData{
+		Datasource: tb.Datasource, DepName: tb.DepName, URL: tb.URL, SHA256: tb.SHA256,
+		System: b.System, Binary: b.Binary,
+	}
+	if c.Binary == "" {
+		c.Binary = prog.Name
+	}
+	switch {
+	case strings.HasSuffix(tb.URL, ".xz") || strings.HasSuffix(tb.URL, ".txz"):
+		c.Decompressor = "xz-utils"
+	case strings.HasSuffix(tb.URL, ".bz2") || strings.HasSuffix(tb.URL, ".tbz2"):
+		c.Decompressor = "bzip2"
+	case strings.HasSuffix(tb.URL, ".zst") || strings.HasSuffix(tb.URL, ".tzst"):
+		c.Decompressor = "zstd"
+	}
+	switch b.System {
+	case catalog.CMake:
+		c.Tools = append(c.Tools, "cmake", "ninja-build")
+	case catalog.Meson:
+		c.Tools = append(c.Tools, "meson", "ninja-build")
+	}
+	c.Tools = append(c.Tools, b.Tools...)
+	if len(b.Packages) > 0 {
+		// pkgconf for the target installs <triple>-pkg-config, which
+		// finds the target's libraries.
+		for _, pkg := range append([]string{"pkgconf"}, b.Packages...) {
+			c.Packages = append(c.Packages, pkg+`:"$DEBARCH"`)
+		}
+	}
+	c.Options, c.Targets = shellWords(b.Options), shellWords(b.Targets)
+	for _, pl := range platform.CrossCPlatforms() {
+		env, err := pl.CEnv()
+		if err != nil {
+			return d, err
+		}
+		var words []string
+		for _, v := range env {
+			words = append(words, fmt.Sprintf("%s=%q", v.Name, v.Value))
+		}
+		c.Platforms = append(c.Platforms, cPlatform{pl.String(), strings.Join(words, " ")})
+	}
+	d.C = c
+	d.Repository = b.Repository
+	if d.Repository == "" {
+		if !strings.HasPrefix(tb.Datasource, "github-") {
+			return d, errors.New("build: repository: say where the program's source repository is (the image's source label)")
+		}
+		d.Repository = "https://github.com/" + tb.DepName
+	}
+	if note := strings.TrimSpace(b.Note); note != "" {
+		d.Note = strings.Split(note, "\n")
+	}
+	if strings.ContainsAny(prog.Description, "\"\n") {
+		return d, errors.New("description: no quotes or newlines (it becomes an image label)")
+	}
+	return d, nil
+}
+
+// shellWords quotes each word for sh, each with a leading space. The
+// catalog refuses single quotes in them.
+func shellWords(words []string) string {
+	var b strings.Builder
+	for _, w := range words {
+		b.WriteString(" '" + w + "'")
+	}
+	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/golden"
 )
 
 // TestDockerfilesAreRendered fails when a Dockerfile in dockerfiles/ is
@@ -61,5 +62,71 @@ func TestDockerfileErrors(t *testing.T) {
 	out, err := Dockerfile(p)
 	if err != nil || !strings.Contains(string(out), `image.source="https://github.com/o/tool"`) || !strings.Contains(string(out), "ADD --keep-git-dir=false ${GIT}#${VERSION} /") {
 		t.Fatalf("git render: %v\n%s", err, out)
+	}
+}
+
+// TestCDockerfiles renders the C examples under testdata/c/: an autotools
+// program with Debian libraries (tmux) and a plain-make one (lz4). Each
+// Dockerfile there is both input (its pins) and golden file.
+func TestCDockerfiles(t *testing.T) {
+	for _, name := range []string{"tmux", "lz4"} {
+		t.Run(name, func(t *testing.T) {
+			p, err := catalog.LoadProgram(filepath.Join("testdata", "c", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := Dockerfile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, filepath.Join("c", name, "Dockerfile"), out)
+		})
+	}
+}
+
+// TestCBuildSystems: each build system's step gets the cross toolchain
+// from the target variables, links statically and strips the binary.
+func TestCBuildSystems(t *testing.T) {
+	base, err := catalog.LoadProgram(filepath.Join("testdata", "c", "lz4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		system string
+		want   []string
+	}{
+		{catalog.CMake, []string{"cmake ninja-build", `-DCMAKE_C_COMPILER="$TRIPLE-gcc"`, "-DCMAKE_EXE_LINKER_FLAGS=-static", "'-DX=ON'", "--target 'lz4'", `"$TRIPLE-strip" -o /out/lz4 /build/programs/lz4`}},
+		{catalog.Meson, []string{"meson ninja-build", "--cross-file /tmp/cross.ini", "cpu_family = '%s'", "-Dc_link_args=-static", "'-DX=ON'", "meson compile -C /build 'lz4'", "/build/programs/lz4"}},
+		{catalog.Autotools, []string{`./configure --host="$TRIPLE"`, "LDFLAGS=-static '-DX=ON'", `make -j"$(nproc)" 'lz4'`}},
+	} {
+		p := base
+		p.Build.System, p.Build.Options = tc.system, []string{"-DX=ON"}
+		out, err := Dockerfile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s: no %q in\n%s", tc.system, w, out)
+			}
+		}
+		if strings.Contains(string(out), "pkgconf") || strings.Contains(string(out), "dpkg --add-architecture") {
+			t.Errorf("%s: a program without libraries adds no architecture", tc.system)
+		}
+	}
+	// A repository label needs a GitHub datasource or `repository:`.
+	p := base
+	p.Tarball = &catalog.Tarball{URL: base.Tarball.URL, SHA256: base.Tarball.SHA256, Datasource: "repology", DepName: "debian_13/lz4"}
+	if _, err := Dockerfile(p); err == nil || !strings.Contains(err.Error(), "build: repository: say where") {
+		t.Errorf("repology without repository: %v", err)
+	}
+	p.Build.Repository = "https://github.com/lz4/lz4"
+	if _, err := Dockerfile(p); err != nil {
+		t.Error(err)
+	}
+	// Built alone, tar needs the decompressor the tarball's name calls for.
+	p.Tarball.URL = strings.Replace(base.Tarball.URL, ".tar.gz", ".tar.xz", 1)
+	if out, err := Dockerfile(p); err != nil || !strings.Contains(string(out), "apt-get install -y --no-install-recommends xz-utils\nRUN mkdir /src && tar -xf /tarball") {
+		t.Errorf("xz tarball: %v\n%s", err, out)
 	}
 }
