@@ -44,14 +44,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/crossbin/crossbin/internal/filehash"
 	"github.com/crossbin/crossbin/internal/platform"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
@@ -102,7 +101,7 @@ func (s Subject) String() string {
 // architecture, and returns its SBOM. The binary's SHA-256 fills
 // subject.SHA256 when empty and must match it otherwise.
 func SBOMFromFile(path string, subject Subject) (*spdx.Document, error) {
-	sum, err := fileSHA256(path)
+	sum, err := filehash.SHA256(path)
 	if err != nil {
 		return nil, fmt.Errorf("SBOM of %s: %w", subject, err)
 	}
@@ -127,19 +126,6 @@ func JSON(doc *spdx.Document) ([]byte, error) {
 		return nil, fmt.Errorf("encode SPDX document %s: %w", doc.DocumentName, err)
 	}
 	return b.Bytes(), nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // SBOM turns the build info of subject's binary into an SPDX 2.3 document.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/filehash"
 	"github.com/crossbin/crossbin/internal/gotool"
 )
 
@@ -122,7 +123,7 @@ func (p Preparer) TarballURLs(prog catalog.Program) []string {
 func (p Preparer) Download(ctx context.Context, urls []string, want string) (file, from string, err error) {
 	dir := filepath.Join(p.CacheDir, "source", "tarball", "sha256")
 	file = filepath.Join(dir, want)
-	if got, err := fileSHA256(file); err == nil {
+	if got, err := filehash.SHA256(file); err == nil {
 		if got == want {
 			return file, "cache", nil
 		}
@@ -192,17 +193,4 @@ func (p Preparer) downloadOne(ctx context.Context, u, want, file string) (err er
 		return err
 	}
 	return os.Rename(tmp.Name(), file)
-}
-
-func fileSHA256(file string) (string, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
