@@ -52,6 +52,8 @@ func (a *App) Stack() *stack.Stack {
 type Builder struct {
 	Buildx  buildx.Client
 	GoImage string
+	// DebianImage is the Debian builder image for C programs.
+	DebianImage string
 }
 
 // Builder returns the user's buildx builder when one is configured, and

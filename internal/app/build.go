@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
@@ -85,6 +87,7 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 		Registry:      a.registry(),
 		Runner:        a.runner(),
 		GoImage:       b.GoImage,
+		DebianImage:   b.DebianImage,
 		Repository:    a.Config.Image,
 		Jobs:          a.Config.Jobs,
 		SourceTimeout: a.Config.Timeouts.Source,
@@ -97,9 +100,17 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 	}, nil
 }
 
-// sources prepares module sources with patches, in the cache directory.
+// sources prepares module sources with patches, and C programs' release
+// tarballs (their own URL and mirrors, then CROSSBIN_TARBALL_MIRRORS), in
+// the cache directory. The whole preparation is bounded by
+// CROSSBIN_TIMEOUT_SOURCE (the pipeline's source step); the client's own
+// bound is on a server that stops answering before its headers.
 func (a *App) sources(patches []patch.Patch) source.Preparer {
-	return source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log}
+	return source.Preparer{
+		CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log,
+		Mirrors: a.Config.TarballMirrors,
+		HTTP:    &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: time.Minute}},
+	}
 }
 
 // durations is how long each job took in earlier runs, kept in the cache

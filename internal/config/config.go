@@ -22,6 +22,9 @@
 //	CROSSBIN_GO_IMAGE       Go builder base image for the Dockerfiles' GO_IMAGE
 //	                        build argument (default: golang:<go>-alpine, or an image
 //	                        built locally when Docker Hub is unreachable)
+//	CROSSBIN_DEBIAN_IMAGE   Debian builder base image for C programs' DEBIAN_IMAGE
+//	                        build argument (default: debian:trixie, or an image
+//	                        assembled locally when Docker Hub is unreachable)
 //	CROSSBIN_TIMEOUT_SOURCE   bound on fetching and patching one program's source
 //	                          (module download, git), e.g. 15m (default)
 //	CROSSBIN_TIMEOUT_BUILD    bound on one platform's buildx build (default 60m)
@@ -91,6 +94,9 @@ type Config struct {
 	CacheDir string
 	// GoImage overrides the Go builder base image. Empty means automatic.
 	GoImage string
+	// DebianImage overrides the Debian builder base image C programs
+	// build on (CROSSBIN_DEBIAN_IMAGE). Empty means automatic.
+	DebianImage string
 	// Root is the crossbin repository worked on (dockerfiles/, patches/,
 	// unavailable/, README.md); default: the current directory.
 	Root string
@@ -214,6 +220,7 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 		Jobs:         DefaultJobs(d.CPUs, d.MemBytes),
 		CacheDir:     d.CacheDir,
 		GoImage:      get("CROSSBIN_GO_IMAGE"),
+		DebianImage:  get("CROSSBIN_DEBIAN_IMAGE"),
 		GoEnv:        map[string]string{},
 	}
 	c.Root = get("CROSSBIN_ROOT")

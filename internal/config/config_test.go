@@ -44,6 +44,7 @@ func TestFromEnvSettings(t *testing.T) {
 		"CROSSBIN_JOBS":          "3",
 		"CROSSBIN_CACHE_DIR":     "/tmp/cb",
 		"CROSSBIN_GO_IMAGE":      "golang:1.26-alpine",
+		"CROSSBIN_DEBIAN_IMAGE":  "debian:trixie-slim",
 		"MAGEFILE_VERBOSE":       "1",
 	}), nil, defaults)
 	if err != nil {
@@ -54,7 +55,7 @@ func TestFromEnvSettings(t *testing.T) {
 		t.Errorf("Platforms = %v; want %v", c.Platforms, want)
 	}
 	if c.Builder != "desktop-linux" || c.Embedded() || c.Image != "ghcr.io/me/crossbin" || c.PlanRepository() != "ghcr.io/upstream/crossbin" || c.RegistryPort != 5123 ||
-		c.Jobs != 3 || c.CacheDir != "/tmp/cb" || c.GoImage != "golang:1.26-alpine" || !c.Verbose {
+		c.Jobs != 3 || c.CacheDir != "/tmp/cb" || c.GoImage != "golang:1.26-alpine" || c.DebianImage != "debian:trixie-slim" || !c.Verbose {
 		t.Errorf("got %+v", c)
 	}
 }

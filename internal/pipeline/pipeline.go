@@ -78,6 +78,9 @@ type Options struct {
 	Registry registry.Client
 	// GoImage is the Go builder image for the Dockerfiles' GO_IMAGE.
 	GoImage string
+	// DebianImage is the Debian builder image C programs (release
+	// tarballs) build on, for their Dockerfiles' DEBIAN_IMAGE.
+	DebianImage string
 	// Repository receives the images, e.g. 127.0.0.1:5000/crossbin.
 	Repository string
 	// Jobs bounds how many platforms build (and verify) at once.

@@ -90,6 +90,34 @@ func TestRequestArgv(t *testing.T) {
 	}
 }
 
+// TestRequestArgvTarball: a C program gets the Debian builder image, the C
+// target variables and its unpacked tarball as the source context, and
+// none of the Go settings; its unavailable platforms still build the Go
+// stand-in with them.
+func TestRequestArgvTarball(t *testing.T) {
+	opt := Options{
+		GoImage: "golang:1.26.8-alpine", DebianImage: "localhost:5000/crossbin/debian:trixie-0123@sha256:" + strings.Repeat("ab", 32),
+		Repository: "localhost:5000/crossbin", Root: "/repo",
+		GoEnv: map[string]string{"GOPROXY": "https://user:secret@proxy.example", "GOFLAGS": "-buildvcs=false"},
+	}
+	released := time.Date(2024, 10, 10, 8, 0, 0, 0, time.UTC)
+	// The C examples the Dockerfile template is tested with.
+	prog, err := catalog.LoadProgram(filepath.Join("..", "render", "testdata", "c", "tmux"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog.Dir = "dockerfiles/tmux"
+	for _, pl := range []string{"linux/arm64", "linux/arm/v7", "linux/loong64"} {
+		job := NewJob(prog, mustParse(t, pl))
+		req := Request(opt, job, "/cache/source/tarball/tmux-3.5a-16216bd0877170dfcc64157085", released, "/tmp/metadata.json")
+		argv := strings.Join(buildx.BuildArgv(req), "\n") + "\n"
+		if !job.Unavailable && (strings.Contains(argv, "GO") || req.Secrets != nil) {
+			t.Errorf("%s: a C build gets Go settings:\n%s", pl, argv)
+		}
+		golden.Check(t, "tmux-"+strings.ReplaceAll(pl, "/", "-")+".argv", []byte(argv))
+	}
+}
+
 func TestTable(t *testing.T) {
 	dlv := program(t, "dlv")
 	dlv.Version = "v1.6.1" // stable across updates

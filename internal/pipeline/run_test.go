@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -589,4 +590,56 @@ func TestRunLongestFirst(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunTarballFailures: a C program whose release tarball is not the
+// pinned bytes, or cannot be fetched from any URL, fails in the source
+// step with the source package's error; nothing of it is built and no tag
+// moves, while the other program publishes.
+func TestRunTarballFailures(t *testing.T) {
+	tampered := []byte("not the release")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "tampered") {
+			w.Write(tampered)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	want := strings.Repeat("0", 64)
+	for _, tc := range []struct{ file, err string }{
+		{"tampered-${VERSION}.tar.gz", "tampered-v1.0.0.tar.gz served a tarball with sha256 "},
+		{"gone-${VERSION}.tar.gz", "every URL failed"},
+	} {
+		f := &fakes{}
+		c := fakeProgram(t, "c", "linux/arm64")
+		c.Tarball = &catalog.Tarball{URL: srv.URL + "/" + tc.file, SHA256: want}
+		f.repo = registrytest.ServeWith(t, nil)
+		opt := Options{Builder: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 2, Root: "/repo",
+			Sources: tarballSources{source.Preparer{CacheDir: t.TempDir(), HTTP: srv.Client(), Log: slog.New(slog.DiscardHandler)}, f}}
+		res, err := Run(context.Background(), opt, []Target{{Program: c, Publish: true}, {Program: fakeProgram(t, "good", "linux/amd64"), Publish: true}})
+		if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "c v1.0.0: release tarball") {
+			t.Errorf("%s: err = %v", tc.file, err)
+		}
+		if res.Reports[0].TagsMoved() || published(t, f.repo+":c") != nil || published(t, f.repo+":c-v1.0.0") != nil {
+			t.Errorf("%s: tags moved for a program whose tarball failed", tc.file)
+		}
+		if len(f.built) != 1 || f.built[0].Label != "good linux/amd64" || !res.Reports[1].TagsMoved() {
+			t.Errorf("%s: built %v", tc.file, f.built)
+		}
+	}
+}
+
+// tarballSources prepares C programs' sources with the real Preparer and
+// the others with the fakes.
+type tarballSources struct {
+	real source.Preparer
+	fake *fakes
+}
+
+func (s tarballSources) Prepare(ctx context.Context, prog catalog.Program, pls []platform.Platform) (source.Prepared, error) {
+	if prog.Tarball != nil {
+		return s.real.Prepare(ctx, prog, pls)
+	}
+	return s.fake.Prepare(ctx, prog, pls)
 }
