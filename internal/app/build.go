@@ -72,7 +72,7 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 	if a.Config.Verbose {
 		bx.Output = os.Stderr
 	}
-	in, err := a.inputs(patches, b.GoImage).Map(progs)
+	in, err := a.inputs(patches, b).Map(progs)
 	if err != nil {
 		return pipeline.Options{}, err
 	}
@@ -127,9 +127,10 @@ func (a *App) durations() pipeline.Durations {
 	return s
 }
 
-// inputs is what every program's inputs digest shares.
-func (a *App) inputs(patches []patch.Patch, goImage string) inputs.Set {
-	set := inputs.Set{Root: a.Root, Patches: patches, GoImage: goImage}
+// inputs is what every program's inputs digest shares, with b's builder
+// images.
+func (a *App) inputs(patches []patch.Patch, b Builder) inputs.Set {
+	set := inputs.Set{Root: a.Root, Patches: patches, GoImage: b.GoImage, DebianImage: b.DebianImage}
 	for _, t := range stack.Tools() {
 		set.Tools = append(set.Tools, inputs.Tool{Module: t.Module, Version: t.Version})
 	}

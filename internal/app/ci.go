@@ -41,7 +41,7 @@ func (a *App) ciPlan(ctx context.Context, target string) (ciRun, error) {
 	if err != nil {
 		return ciRun{}, err
 	}
-	entries, err := ci.Plan(ctx, opt.Registry, a.Config.PlanRepository(), a.inputs(patches, b.GoImage), c.Programs)
+	entries, err := ci.Plan(ctx, opt.Registry, a.Config.PlanRepository(), a.inputs(patches, b), c.Programs)
 	if err != nil {
 		return ciRun{}, err
 	}

@@ -184,6 +184,16 @@ type Program struct {
 // Dockerfile is the program's Dockerfile path.
 func (p Program) Dockerfile() string { return filepath.Join(p.Dir, "Dockerfile") }
 
+// Upstream is what the program is built from, in one phrase for tables and
+// logs: its module path, or for a C program its release tarball's URL at
+// the pinned version.
+func (p Program) Upstream() string {
+	if p.Tarball != nil {
+		return ExpandVersion(p.Tarball.URL, p.Version)
+	}
+	return p.Module
+}
+
 // Release is a module version as its project names the release: module
 // versions of pre-module repositories end in +incompatible, which the
 // project's own version (docker's 29.9.1) and image tags do not have.

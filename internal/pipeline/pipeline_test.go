@@ -138,3 +138,16 @@ func TestTable(t *testing.T) {
 	}
 	golden.Check(t, "table.txt", []byte(rep.Table()))
 }
+
+// TestTableNamesTarball: a C program's summary names its release tarball,
+// where a Go program's names its module.
+func TestTableNamesTarball(t *testing.T) {
+	prog, err := catalog.LoadProgram(filepath.Join("..", "render", "testdata", "c", "tmux"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(Report{Program: prog}.Table(), "\n")
+	if want := "tmux 3.5a (https://github.com/tmux/tmux/releases/download/3.5a/tmux-3.5a.tar.gz)"; first != want {
+		t.Errorf("table starts %q, want %q", first, want)
+	}
+}
