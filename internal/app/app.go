@@ -4,11 +4,13 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/crossbin/crossbin/internal/baseimage"
 	"github.com/crossbin/crossbin/internal/buildx"
+	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/config"
 	"github.com/crossbin/crossbin/internal/sign"
 	"github.com/crossbin/crossbin/internal/stack"
@@ -43,6 +45,7 @@ func (a *App) Stack() *stack.Stack {
 		CacheDir:     a.Config.CacheDir,
 		RegistryPort: a.Config.RegistryPort,
 		GoImage:      a.Config.GoImage,
+		DebianImage:  a.Config.DebianImage,
 		MinFree:      a.Config.MinFree,
 		Log:          a.Log,
 	})
@@ -52,8 +55,24 @@ func (a *App) Stack() *stack.Stack {
 type Builder struct {
 	Buildx  buildx.Client
 	GoImage string
-	// DebianImage is the Debian builder image for C programs.
+	// DebianImage is the Debian builder image for C programs; DebianErr
+	// is why there is none (C programs fail with it, Go programs build).
 	DebianImage string
+	DebianErr   error
+}
+
+// debianFor fails when a C program is among progs but the Debian builder
+// image could not be had.
+func (b Builder) debianFor(progs []catalog.Program) error {
+	if b.DebianErr == nil {
+		return nil
+	}
+	for _, p := range progs {
+		if p.Tarball != nil {
+			return fmt.Errorf("%s is a C program, but there is no Debian builder image: %w", p.Name, b.DebianErr)
+		}
+	}
+	return nil
 }
 
 // Builder returns the user's buildx builder when one is configured, and
@@ -74,6 +93,10 @@ func (a *App) Builder(ctx context.Context) (Builder, error) {
 	if b.GoImage, err = baseimage.Pin(ctx, a.registry(), b.GoImage); err != nil {
 		return Builder{}, err
 	}
+	if b.DebianErr == nil {
+		// Pinned like the Go image; a failure fails only C programs.
+		b.DebianImage, b.DebianErr = baseimage.PinDebian(ctx, a.registry(), b.DebianImage)
+	}
 	return b, nil
 }
 
@@ -83,15 +106,19 @@ func (a *App) builder(ctx context.Context) (Builder, error) {
 		if err != nil {
 			return Builder{}, err
 		}
+		debianImage, err := baseimage.DebianChoice{Override: a.Config.DebianImage}.Image(ctx)
+		if err != nil {
+			return Builder{}, err
+		}
 		bx := buildx.Client{Path: "docker", Prefix: []string{"buildx"}, Builder: a.Config.Builder}
 		if err := bx.Check(ctx); err != nil {
 			return Builder{}, err
 		}
-		return Builder{Buildx: bx, GoImage: goImage}, nil
+		return Builder{Buildx: bx, GoImage: goImage, DebianImage: debianImage}, nil
 	}
 	ep, err := a.Stack().Up(ctx)
 	if err != nil {
 		return Builder{}, err
 	}
-	return Builder{Buildx: ep.Buildx, GoImage: ep.GoImage}, nil
+	return Builder{Buildx: ep.Buildx, GoImage: ep.GoImage, DebianImage: ep.DebianImage, DebianErr: ep.DebianErr}, nil
 }

@@ -72,6 +72,9 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 	if a.Config.Verbose {
 		bx.Output = os.Stderr
 	}
+	if err := b.debianFor(progs); err != nil {
+		return pipeline.Options{}, err
+	}
 	in, err := a.inputs(patches, b).Map(progs)
 	if err != nil {
 		return pipeline.Options{}, err

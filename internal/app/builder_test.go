@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/crossbin/crossbin/internal/buildx"
+	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/config"
 )
 
@@ -19,5 +20,22 @@ func TestMissingBuilder(t *testing.T) {
 	_, err := a.BuildProgram(context.Background(), "shfmt", "")
 	if !errors.Is(err, buildx.ErrBuilder) || !strings.Contains(err.Error(), "CROSSBIN_BUILDER=crossbin-no-such-builder") || !strings.Contains(err.Error(), "docker buildx ls") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestDebianFor: without a Debian builder image only C programs fail, with
+// the reason.
+func TestDebianFor(t *testing.T) {
+	goProg := catalog.Program{Name: "shfmt"}
+	cProg := catalog.Program{Name: "tmux", Tarball: &catalog.Tarball{}}
+	b := Builder{DebianErr: errors.New("mmdebstrap: mirror unreachable")}
+	if err := b.debianFor([]catalog.Program{goProg}); err != nil {
+		t.Errorf("a Go program failed: %v", err)
+	}
+	if err := b.debianFor([]catalog.Program{goProg, cProg}); err == nil || !strings.Contains(err.Error(), "tmux is a C program, but there is no Debian builder image: mmdebstrap: mirror unreachable") {
+		t.Errorf("err = %v", err)
+	}
+	if err := (Builder{}).debianFor([]catalog.Program{cProg}); err != nil {
+		t.Errorf("with an image: %v", err)
 	}
 }

@@ -81,6 +81,9 @@ func (a *App) trialBuild(patches []patch.Patch) update.Verifier {
 			return nil, err
 		}
 		return func(ctx context.Context, p catalog.Program) error {
+			if err := b.debianFor([]catalog.Program{p}); err != nil {
+				return err
+			}
 			opt, err := a.Pipeline(b, patches, nil)
 			if err != nil {
 				return err

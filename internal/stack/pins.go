@@ -44,4 +44,7 @@ var AptPackages = []struct{ Command, Package string }{
 	{"qemu-aarch64-static", "qemu-user-static"},
 	{"update-binfmts", "binfmt-support"},
 	{"busybox", "busybox-static"},
+	// mmdebstrap assembles the Debian builder image for C programs where
+	// Docker Hub is unreachable.
+	{"mmdebstrap", "mmdebstrap"},
 }

@@ -47,6 +47,9 @@ type Options struct {
 	RegistryPort int
 	// GoImage, when set, is used as the Go builder image as is.
 	GoImage string
+	// DebianImage, when set, is used as the Debian builder image (C
+	// programs) as is.
+	DebianImage string
 	// Env is the environment for the go tool and the daemons.
 	Env []string
 	Log *slog.Logger
@@ -74,6 +77,11 @@ type Endpoint struct {
 	Buildx   buildx.Client
 	Registry string // host:port of the local registry
 	GoImage  string // Go builder base image
+	// DebianImage is the Debian builder image C programs build on; when it
+	// could not be had, DebianErr says why (Go programs still build, C
+	// programs fail with it).
+	DebianImage string
+	DebianErr   error
 }
 
 // New returns the stack for the options, filling in defaults.
@@ -204,8 +212,12 @@ func (s *Stack) Up(ctx context.Context) (ep Endpoint, err error) {
 	if err != nil {
 		return Endpoint{}, err
 	}
-	s.opt.Log.Info("stack is up", "builder", BuilderName, "registry", s.RegistryAddr(), "go_image", goImage, "duration", time.Since(start).Round(10*time.Millisecond))
-	return Endpoint{Buildx: s.Buildx(), Registry: s.RegistryAddr(), GoImage: goImage}, nil
+	up := Endpoint{Buildx: s.Buildx(), Registry: s.RegistryAddr(), GoImage: goImage}
+	if up.DebianImage, up.DebianErr = s.debianImage(ctx); up.DebianErr != nil {
+		s.opt.Log.Warn("no Debian builder image: C programs will fail until it can be had", "err", up.DebianErr)
+	}
+	s.opt.Log.Info("stack is up", "builder", BuilderName, "registry", s.RegistryAddr(), "go_image", goImage, "debian_image", up.DebianImage, "duration", time.Since(start).Round(10*time.Millisecond))
+	return up, nil
 }
 
 // Prune drops BuildKit's whole build cache (layers, the Go module and
@@ -389,6 +401,23 @@ func (s *Stack) goImage(ctx context.Context) (string, error) {
 			CABundle: s.opt.CABundle,
 			LookPath: s.opt.Host.LookPath,
 			Record:   s.path("baseimage", "golang.digest"),
+			Log:      s.opt.Log,
+		},
+	}.Image(ctx)
+}
+
+// debianImage picks the Debian builder image the same way (DebianChoice):
+// the configured one, debian:trixie when Docker Hub answers, or one
+// assembled with mmdebstrap and pushed to the local registry.
+func (s *Stack) debianImage(ctx context.Context) (string, error) {
+	return baseimage.DebianChoice{
+		Override:           s.opt.DebianImage,
+		DockerHubReachable: s.opt.DockerHubReachable,
+		Local: &baseimage.LocalDebian{
+			Repo:     s.RegistryAddr() + "/crossbin/debian",
+			GOARCH:   runtime.GOARCH,
+			CABundle: s.opt.CABundle,
+			Record:   s.path("baseimage", "debian.digest"),
 			Log:      s.opt.Log,
 		},
 	}.Image(ctx)

@@ -184,7 +184,7 @@ func TestMissingPackages(t *testing.T) {
 	// not a static busybox.
 	h, _ := fakeHost(true, "runc", "update-binfmts", "busybox")
 	got := strings.Join(h.missingPackages(), ",")
-	if got != "qemu-user-static,busybox-static" {
+	if got != "qemu-user-static,busybox-static,mmdebstrap" {
 		t.Fatalf("missing = %s", got)
 	}
 }
