@@ -24,6 +24,9 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// ErrTarballUpdate: C programs (release tarballs) are not bumped yet.
+var ErrTarballUpdate = errors.New("updating a release tarball's pin is not implemented yet")
+
 // Options configure a check.
 type Options struct {
 	Proxy  upstream.Finder
@@ -68,6 +71,12 @@ func check(ctx context.Context, opt Options, p catalog.Program) Row {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opt.Timeout)
 		defer cancel()
+	}
+	if p.Tarball != nil {
+		// Its version is a release tag, its URL and sha256 must move with
+		// it: not a module version the proxy knows.
+		row.Err = fmt.Errorf("%s: %w: pin the new ARG VERSION and ARG SHA256 (sha256sum of the new tarball) in %s by hand", p.Name, ErrTarballUpdate, p.Dockerfile())
+		return row
 	}
 	finder, what := opt.Proxy, p.Module
 	if p.Update.GitHub != "" {

@@ -116,3 +116,13 @@ func TestWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckTarballRefused: a C program is not looked up on the module
+// proxy (it has no module); its row says to bump it by hand.
+func TestCheckTarballRefused(t *testing.T) {
+	tmux := catalog.Program{Name: "tmux", Version: "3.5a", Dir: "dockerfiles/tmux", Tarball: &catalog.Tarball{URL: "https://example.com/tmux-${VERSION}.tar.gz"}}
+	rows := Check(context.Background(), Options{Proxy: fakeFinder{}, GitHub: fakeFinder{}}, []catalog.Program{tmux})
+	if err := rows[0].Err; !errors.Is(err, ErrTarballUpdate) || !strings.Contains(err.Error(), "ARG SHA256") || rows[0].Bumped() {
+		t.Errorf("row %+v", rows[0])
+	}
+}
