@@ -4,9 +4,10 @@ package app
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/crossbin/crossbin/internal/baseimage"
 	"github.com/crossbin/crossbin/internal/buildx"
@@ -51,28 +52,28 @@ func (a *App) Stack() *stack.Stack {
 	})
 }
 
-// Builder is where builds run and which base image they use.
+// Builder is where builds run and which base images they use.
 type Builder struct {
 	Buildx  buildx.Client
 	GoImage string
-	// DebianImage is the Debian builder image for C programs; DebianErr
-	// is why there is none (C programs fail with it, Go programs build).
-	DebianImage string
-	DebianErr   error
+	// Debian is the Debian builder image C programs build on, pinned by
+	// digest. It is had (on the embedded stack: mmdebstrap installed and
+	// the image assembled when Docker Hub does not answer) the first time
+	// the run's programs include a C program, once however often it is
+	// asked; a Go-only run never asks. nil: there is none.
+	Debian *baseimage.Lazy
 }
 
-// debianFor fails when a C program is among progs but the Debian builder
-// image could not be had.
-func (b Builder) debianFor(progs []catalog.Program) error {
-	if b.DebianErr == nil {
-		return nil
+// debianFor is the Debian builder image when progs include a C program,
+// and "" without asking for it when they do not.
+func (b Builder) debianFor(ctx context.Context, progs []catalog.Program) (string, error) {
+	if !slices.ContainsFunc(progs, func(p catalog.Program) bool { return p.Tarball != nil }) {
+		return "", nil
 	}
-	for _, p := range progs {
-		if p.Tarball != nil {
-			return fmt.Errorf("%s is a C program, but there is no Debian builder image: %w", p.Name, b.DebianErr)
-		}
+	if b.Debian == nil {
+		return "", errors.New("this builder has no Debian builder image")
 	}
-	return nil
+	return b.Debian.Image(ctx)
 }
 
 // Builder returns the user's buildx builder when one is configured, and
@@ -93,11 +94,19 @@ func (a *App) Builder(ctx context.Context) (Builder, error) {
 	if b.GoImage, err = baseimage.Pin(ctx, a.registry(), b.GoImage); err != nil {
 		return Builder{}, err
 	}
-	if b.DebianErr == nil {
-		// Pinned like the Go image; a failure fails only C programs.
-		b.DebianImage, b.DebianErr = baseimage.PinDebian(ctx, a.registry(), b.DebianImage)
-	}
 	return b, nil
+}
+
+// lazyDebian is the run's Debian builder image: chosen by choose, then
+// pinned by digest like the Go image, when first asked for.
+func (a *App) lazyDebian(choose func(context.Context) (string, error)) *baseimage.Lazy {
+	return baseimage.NewLazy("Debian builder image", func(ctx context.Context) (string, error) {
+		ref, err := choose(ctx)
+		if err != nil {
+			return "", err
+		}
+		return baseimage.PinDebian(ctx, a.registry(), ref)
+	})
 }
 
 func (a *App) builder(ctx context.Context) (Builder, error) {
@@ -106,19 +115,16 @@ func (a *App) builder(ctx context.Context) (Builder, error) {
 		if err != nil {
 			return Builder{}, err
 		}
-		debianImage, err := baseimage.DebianChoice{Override: a.Config.DebianImage}.Image(ctx)
-		if err != nil {
-			return Builder{}, err
-		}
 		bx := buildx.Client{Path: "docker", Prefix: []string{"buildx"}, Builder: a.Config.Builder}
 		if err := bx.Check(ctx); err != nil {
 			return Builder{}, err
 		}
-		return Builder{Buildx: bx, GoImage: goImage, DebianImage: debianImage}, nil
+		debian := a.lazyDebian(baseimage.DebianChoice{Override: a.Config.DebianImage}.Image)
+		return Builder{Buildx: bx, GoImage: goImage, Debian: debian}, nil
 	}
 	ep, err := a.Stack().Up(ctx)
 	if err != nil {
 		return Builder{}, err
 	}
-	return Builder{Buildx: ep.Buildx, GoImage: ep.GoImage, DebianImage: ep.DebianImage, DebianErr: ep.DebianErr}, nil
+	return Builder{Buildx: ep.Buildx, GoImage: ep.GoImage, Debian: a.lazyDebian(ep.DebianImage)}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,16 +67,25 @@ func (a *App) Patches(c catalog.Catalog) ([]patch.Patch, error) {
 
 // Pipeline returns the pipeline options for a builder: sources prepared
 // with patches, and progs' inputs recorded on what they publish, as `mage
-// ci` computes them, so ci recognizes what other targets published.
-func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program) (pipeline.Options, error) {
+// ci` computes them, so ci recognizes what other targets published. progs
+// are the programs the run may build: when they include a C program, the
+// Debian builder image is asked for here (when it cannot be had, the
+// options carry why, and the pipeline fails only the C programs with it).
+func (a *App) Pipeline(ctx context.Context, b Builder, patches []patch.Patch, progs []catalog.Program) (pipeline.Options, error) {
 	bx := buildx.Builder{Client: b.Buildx}
 	if a.Config.Verbose {
 		bx.Output = os.Stderr
 	}
-	if err := b.debianFor(progs); err != nil {
-		return pipeline.Options{}, err
+	debianImage, debianErr := b.debianFor(ctx, progs)
+	if debianErr != nil {
+		if err := context.Cause(ctx); err != nil {
+			return pipeline.Options{}, err
+		}
+		a.Log.Warn("no Debian builder image: the C programs of this run fail, the others build", "err", debianErr)
+		// Their inputs are not needed: they are not built.
+		progs = slices.DeleteFunc(slices.Clone(progs), func(p catalog.Program) bool { return p.Tarball != nil })
 	}
-	in, err := a.inputs(patches, b).Map(progs)
+	in, err := a.inputs(patches, b.GoImage, debianImage).Map(progs)
 	if err != nil {
 		return pipeline.Options{}, err
 	}
@@ -90,7 +100,8 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 		Registry:      a.registry(),
 		Runner:        a.runner(),
 		GoImage:       b.GoImage,
-		DebianImage:   b.DebianImage,
+		DebianImage:   debianImage,
+		DebianErr:     debianErr,
 		Repository:    a.Config.Image,
 		Jobs:          a.Config.Jobs,
 		SourceTimeout: a.Config.Timeouts.Source,
@@ -130,10 +141,10 @@ func (a *App) durations() pipeline.Durations {
 	return s
 }
 
-// inputs is what every program's inputs digest shares, with b's builder
-// images.
-func (a *App) inputs(patches []patch.Patch, b Builder) inputs.Set {
-	set := inputs.Set{Root: a.Root, Patches: patches, GoImage: b.GoImage, DebianImage: b.DebianImage}
+// inputs is what every program's inputs digest shares, with the run's
+// builder images (debianImage is "" for a run without C programs).
+func (a *App) inputs(patches []patch.Patch, goImage, debianImage string) inputs.Set {
+	set := inputs.Set{Root: a.Root, Patches: patches, GoImage: goImage, DebianImage: debianImage}
 	for _, t := range stack.Tools() {
 		set.Tools = append(set.Tools, inputs.Tool{Module: t.Module, Version: t.Version})
 	}
@@ -204,7 +215,7 @@ func (a *App) BuildProgram(ctx context.Context, name, platforms string) (pipelin
 	if err != nil {
 		return pipeline.Report{}, err
 	}
-	opt, err := a.Pipeline(b, patches, []catalog.Program{prog})
+	opt, err := a.Pipeline(ctx, b, patches, []catalog.Program{prog})
 	if err != nil {
 		return pipeline.Report{}, err
 	}
@@ -341,7 +352,7 @@ func (a *App) BuildAll(ctx context.Context) ([]pipeline.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt, err := a.Pipeline(b, patches, c.Programs)
+	opt, err := a.Pipeline(ctx, b, patches, c.Programs)
 	if err != nil {
 		return nil, err
 	}

@@ -81,10 +81,7 @@ func (a *App) trialBuild(patches []patch.Patch) update.Verifier {
 			return nil, err
 		}
 		return func(ctx context.Context, p catalog.Program) error {
-			if err := b.debianFor([]catalog.Program{p}); err != nil {
-				return err
-			}
-			opt, err := a.Pipeline(b, patches, nil)
+			opt, err := a.Pipeline(ctx, b, patches, []catalog.Program{p})
 			if err != nil {
 				return err
 			}

@@ -210,8 +210,10 @@ func debianImage(layer v1.Layer, goarch string) (v1.Image, error) {
 
 // EnsureDebian makes sure repo holds the Debian image for in, assembling
 // and pushing it if it does not, and returns its reference pinned by
-// digest (repo:trixie-<key>@sha256:...). record is as for Ensure.
-func EnsureDebian(ctx context.Context, log *slog.Logger, reg registry.Client, repo string, in DebianInputs, goarch, record string) (string, error) {
+// digest (repo:trixie-<key>@sha256:...). record is as for Ensure. prepare,
+// when set, runs right before an assembly (not when the image is reused):
+// the stack installs mmdebstrap there.
+func EnsureDebian(ctx context.Context, log *slog.Logger, reg registry.Client, repo string, in DebianInputs, goarch, record string, prepare func(context.Context) error) (string, error) {
 	tag, err := in.Tag()
 	if err != nil {
 		return "", err
@@ -221,6 +223,11 @@ func EnsureDebian(ctx context.Context, log *slog.Logger, reg registry.Client, re
 		return "", fmt.Errorf("the Debian builder image's reference: %w", err)
 	}
 	return ensure(ctx, log, reg, ref, record, "Debian builder image", func() (v1.Image, func(), error) {
+		if prepare != nil {
+			if err := prepare(ctx); err != nil {
+				return nil, nil, err
+			}
+		}
 		work, err := os.MkdirTemp("", "crossbin-debian-")
 		if err != nil {
 			return nil, nil, err
@@ -258,6 +265,9 @@ type LocalDebian struct {
 	CABundle string
 	Record   string
 	Log      *slog.Logger
+	// Prepare runs before mmdebstrap, only when the image is assembled
+	// (the stack installs mmdebstrap with it).
+	Prepare func(context.Context) error
 }
 
 // Assemble makes sure Repo holds the image and returns its reference.
@@ -272,5 +282,5 @@ func (l LocalDebian) Assemble(ctx context.Context) (string, error) {
 		mirror = DebianMirror
 	}
 	in := DebianInputs{Suite: DebianSuite, Mirror: mirror, Arch: arch, CABundle: l.CABundle}
-	return EnsureDebian(ctx, l.Log, registry.Client{}, l.Repo, in, l.GOARCH, l.Record)
+	return EnsureDebian(ctx, l.Log, registry.Client{}, l.Repo, in, l.GOARCH, l.Record, l.Prepare)
 }

@@ -79,8 +79,11 @@ type Options struct {
 	// GoImage is the Go builder image for the Dockerfiles' GO_IMAGE.
 	GoImage string
 	// DebianImage is the Debian builder image C programs (release
-	// tarballs) build on, for their Dockerfiles' DEBIAN_IMAGE.
+	// tarballs) build on, for their Dockerfiles' DEBIAN_IMAGE; "" for a
+	// run without C programs. DebianErr is why there is none: the plan
+	// step fails each C program with it, and the others build.
 	DebianImage string
+	DebianErr   error
 	// Repository receives the images, e.g. 127.0.0.1:5000/crossbin.
 	Repository string
 	// Jobs bounds how many platforms build (and verify) at once.

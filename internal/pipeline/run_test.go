@@ -643,3 +643,21 @@ func (s tarballSources) Prepare(ctx context.Context, prog catalog.Program, pls [
 	}
 	return s.fake.Prepare(ctx, prog, pls)
 }
+
+// TestRunWithoutDebianImage: a run whose Debian builder image could not be
+// had fails its C programs with the reason and builds the Go ones.
+func TestRunWithoutDebianImage(t *testing.T) {
+	f := &fakes{}
+	c := fakeProgram(t, "c", "linux/arm64")
+	c.Tarball = &catalog.Tarball{URL: "https://example.com/c-${VERSION}.tar.gz", SHA256: strings.Repeat("0", 64)}
+	f.repo = registrytest.ServeWith(t, nil)
+	opt := Options{Builder: f, Checker: f, Attester: f, Sources: f, Repository: f.repo, Jobs: 2, Root: "/repo",
+		DebianErr: errors.New("assemble the Debian builder image: mmdebstrap: mirror unreachable")}
+	res, err := Run(context.Background(), opt, []Target{{Program: c, Publish: true}, {Program: fakeProgram(t, "good", "linux/amd64"), Publish: true}})
+	if err == nil || !strings.Contains(err.Error(), "c is a C program, but there is no Debian builder image: assemble the Debian builder image: mmdebstrap: mirror unreachable") {
+		t.Errorf("err = %v", err)
+	}
+	if res.Reports[0].TagsMoved() || len(f.built) != 1 || f.built[0].Label != "good linux/amd64" || !res.Reports[1].TagsMoved() {
+		t.Errorf("built %v, reports %+v", f.built, res.Reports)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/inputs"
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/crossbin/crossbin/internal/registry"
@@ -133,6 +134,8 @@ func (PlanStep) Run(_ context.Context, c *Context) error {
 		case t.Built != nil:
 			c.Reports[i].Outcomes = slices.Clone(t.Built)
 			continue
+		case DebianMissing(t.Program, c.DebianErr) != nil:
+			err = DebianMissing(t.Program, c.DebianErr)
 		case t.Jobs != nil:
 			jobs = t.Jobs
 		default:
@@ -148,6 +151,16 @@ func (PlanStep) Run(_ context.Context, c *Context) error {
 		}
 	}
 	return nil
+}
+
+// DebianMissing is why prog cannot be built when the run has no Debian
+// builder image (why is the reason): nil for a Go program, or when there is
+// an image.
+func DebianMissing(prog catalog.Program, why error) error {
+	if why == nil || prog.Tarball == nil {
+		return nil
+	}
+	return fmt.Errorf("%s is a C program, but there is no Debian builder image: %w", prog.Name, why)
 }
 
 // SourceStep prepares the source of every target that has jobs to build.
