@@ -35,6 +35,11 @@
 // The unavailable program (unavailable/, built where a program has no real
 // build) gets a document whose main package is crossbin's own module and
 // whose comment says the image holds no upstream code.
+//
+// A C program's binary has no build info: its document (CSBOM, CheckC; see
+// c.go) is made from the record its Dockerfile's sbom stage writes, and
+// describes the pinned release tarball, the Debian packages and the
+// compiler.
 package attest
 
 import (
