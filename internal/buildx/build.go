@@ -32,6 +32,22 @@ var ErrNoSpace = errors.New("the builder ran out of disk space (no space left on
 // pushed (from the request's metadata file). A failed build's error names
 // the failed step's own last lines (StepError), then buildx's last lines.
 func (b Builder) Build(ctx context.Context, req BuildRequest) (v1.Hash, error) {
+	if err := b.run(ctx, req); err != nil {
+		return v1.Hash{}, err
+	}
+	return readDigest(req.MetadataFile)
+}
+
+// Export runs a build request whose output is a local directory
+// (req.LocalOutput), such as a C program's build record.
+func (b Builder) Export(ctx context.Context, req BuildRequest) error {
+	if req.LocalOutput == "" {
+		return fmt.Errorf("export %s: the request has no local output directory", req.Label)
+	}
+	return b.run(ctx, req)
+}
+
+func (b Builder) run(ctx context.Context, req BuildRequest) error {
 	cmd := b.Client.Command(ctx, BuildArgv(req)...)
 	for id, v := range req.Secrets {
 		cmd.Env = append(cmd.Env, SecretEnv(id)+"="+v)
@@ -47,9 +63,9 @@ func (b Builder) Build(ctx context.Context, req BuildRequest) (v1.Hash, error) {
 			// Not the program's fault: say so before the compiler's echo.
 			err = fmt.Errorf("%w: %w", ErrNoSpace, err)
 		}
-		return v1.Hash{}, fmt.Errorf("buildx build: %s (%w)\n%s", StepError(out.String()), err, lines.Last(out.String(), 25))
+		return fmt.Errorf("buildx build: %s (%w)\n%s", StepError(out.String()), err, lines.Last(out.String(), 25))
 	}
-	return readDigest(req.MetadataFile)
+	return nil
 }
 
 // readDigest reads the pushed image's digest from buildx's metadata file.

@@ -39,6 +39,12 @@ type BuildRequest struct {
 	Provenance string
 	// Label names the request in logs and prefixed output (not in argv).
 	Label string
+	// Target is the Dockerfile stage to build; empty: the last one.
+	Target string
+	// LocalOutput, when set, is the directory the target's file system is
+	// written to instead of an image pushed to Repository (C programs'
+	// build record, the sbom stage).
+	LocalOutput string
 }
 
 // BuildArgv is the buildx command line (after the client's prefix) for r.
@@ -73,13 +79,19 @@ func BuildArgv(r BuildRequest) []string {
 		provenance = r.Provenance
 	}
 	argv = append(argv, "--provenance="+provenance, "--sbom=false")
-	if r.Repository != "" {
+	if r.Target != "" {
+		argv = append(argv, "--target", r.Target)
+	}
+	switch {
+	case r.LocalOutput != "":
+		argv = append(argv, "--output", "type=local,dest="+r.LocalOutput)
+	case r.Repository != "":
 		out := []string{"type=image", "name=" + r.Repository, "push-by-digest=true", "name-canonical=true", "push=true"}
 		if r.SourceDateEpoch != 0 {
 			out = append(out, "rewrite-timestamp=true")
 		}
 		argv = append(argv, "--output", strings.Join(out, ","))
-	} else {
+	default:
 		argv = append(argv, "--output", "type=cacheonly")
 	}
 	if r.MetadataFile != "" {

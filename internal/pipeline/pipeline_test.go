@@ -115,6 +115,10 @@ func TestRequestArgvTarball(t *testing.T) {
 			t.Errorf("%s: a C build gets Go settings:\n%s", pl, argv)
 		}
 		golden.Check(t, "tmux-"+strings.ReplaceAll(pl, "/", "-")+".argv", []byte(argv))
+		if pl == "linux/arm64" {
+			record := strings.Join(buildx.BuildArgv(RecordRequest(req, "/tmp/work/0-linux-arm64-record")), "\n") + "\n"
+			golden.Check(t, "tmux-linux-arm64-sbom.argv", []byte(record))
+		}
 	}
 }
 

@@ -65,3 +65,18 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 	}
 	return req
 }
+
+// RecordStage is the C Dockerfiles' stage that holds the build record.
+const RecordStage = "sbom"
+
+// RecordRequest is req (a C program's image build) again, for its build
+// record: the sbom stage written to dir. Its arguments and contexts are
+// req's, so BuildKit takes the build stage from the image build's cache;
+// the record's sha256 of the binary shows that it did (attest.CSBOMFromFile
+// refuses a record of another binary).
+func RecordRequest(req buildx.BuildRequest, dir string) buildx.BuildRequest {
+	req.Target, req.LocalOutput = RecordStage, dir
+	req.Provenance, req.MetadataFile = "", ""
+	req.Label += " sbom"
+	return req
+}

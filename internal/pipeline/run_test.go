@@ -48,6 +48,16 @@ type fakes struct {
 	checked  []string
 	attested []string
 	failAtt  map[string]bool // by job
+	exported []buildx.BuildRequest
+	records  []string // the build records Attest was given
+}
+
+// Export records the request (a C program's build record).
+func (f *fakes) Export(_ context.Context, req buildx.BuildRequest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.exported = append(f.exported, req)
+	return nil
 }
 
 func (f *fakes) Prepare(ctx context.Context, prog catalog.Program, pls []platform.Platform) (source.Prepared, error) {
@@ -118,6 +128,9 @@ func (f *fakes) Attest(_ context.Context, o Outcome, _ source.Source, released t
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.attested = append(f.attested, o.String())
+	if o.Record != "" {
+		f.records = append(f.records, o.Record)
+	}
 	if released.IsZero() || f.failAtt[o.String()] {
 		return nil, errors.New("build info: not a Go binary")
 	}
@@ -659,5 +672,41 @@ func TestRunWithoutDebianImage(t *testing.T) {
 	}
 	if res.Reports[0].TagsMoved() || len(f.built) != 1 || f.built[0].Label != "good linux/amd64" || !res.Reports[1].TagsMoved() {
 		t.Errorf("built %v, reports %+v", f.built, res.Reports)
+	}
+}
+
+// TestRunExportsCBuildRecord: each real platform of a C program has its
+// build record exported with the image build's own arguments, and the
+// attest step gets it; an unavailable platform (the Go stand-in) and a Go
+// program get none.
+func TestRunExportsCBuildRecord(t *testing.T) {
+	f := &fakes{}
+	c := fakeProgram(t, "c", "linux/arm64", "linux/riscv64", "linux/loong64!")
+	c.Tarball = &catalog.Tarball{URL: "https://example.com/c-${VERSION}.tar.gz", SHA256: strings.Repeat("0", 64)}
+	f.repo = registrytest.ServeWith(t, nil)
+	opt := Options{Builder: f, Checker: f, Attester: f, Sources: f, Repository: f.repo, Jobs: 2, Root: "/repo", DebianImage: "debian:trixie@sha256:" + strings.Repeat("a", 64)}
+	if _, err := Run(context.Background(), opt, []Target{{Program: c}, {Program: fakeProgram(t, "good", "linux/amd64")}}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, req := range f.exported {
+		var image buildx.BuildRequest
+		for _, b := range f.built {
+			if b.Label+" sbom" == req.Label {
+				image = b
+			}
+		}
+		if req.Target != RecordStage || req.LocalOutput == "" || req.Provenance != "" || !maps.Equal(req.Args, image.Args) || !maps.Equal(req.Contexts, image.Contexts) {
+			t.Errorf("%s: %+v, image %+v", req.Label, req, image)
+		}
+		got = append(got, req.Label)
+	}
+	slices.Sort(got)
+	if strings.Join(got, ",") != "c linux/arm64 sbom,c linux/riscv64 sbom" {
+		t.Errorf("exported %v", got)
+	}
+	slices.Sort(f.records)
+	if len(f.records) != 2 || f.records[0] == f.records[1] {
+		t.Errorf("records given to attest: %v", f.records)
 	}
 }

@@ -232,7 +232,14 @@ func (BuildStep) Run(ctx context.Context, c *Context) error {
 			}
 			p, err := c.Registry.Split(ctx, c.Repository, pushed)
 			o.Digest, o.Attestations = p.Image, p.Attestations
-			return err
+			if err != nil || o.Program.Tarball == nil || o.Unavailable {
+				return err
+			}
+			o.Record = strings.TrimSuffix(meta, ".json") + "-record"
+			if err := c.Builder.Export(ctx, RecordRequest(req, o.Record)); err != nil {
+				return fmt.Errorf("the build record (stage %s) for the SBOM: %w", RecordStage, err)
+			}
+			return nil
 		})
 		o.Duration = time.Since(start)
 		left := etaAttr(track.finish(k, o.Duration, o.Err != nil, time.Now()))
