@@ -137,7 +137,7 @@ func (p Preparer) Download(ctx context.Context, urls []string, want string) (fil
 	}
 	var failures []string
 	for _, u := range urls {
-		err := p.downloadOne(ctx, u, want, file)
+		_, err := p.downloadOne(ctx, u, want, dir)
 		if err == nil {
 			p.Log.Info("fetched release tarball", "url", u, "sha256", want)
 			return file, u, nil
@@ -151,10 +151,30 @@ func (p Preparer) Download(ctx context.Context, urls []string, want string) (fil
 	return "", "", fmt.Errorf("%w: every URL failed (add a mirror to program.yaml or CROSSBIN_TARBALL_MIRRORS):\n  %s", ErrUnreachable, strings.Join(failures, "\n  "))
 }
 
-func (p Preparer) downloadOne(ctx context.Context, u, want, file string) (err error) {
+// FetchTarball downloads the tarball at u whose digest is not known yet (a new
+// release `mage update` pins) into the cache, hashing it as it is written,
+// and returns its sha256; a later Download of that digest finds it there.
+// An answer other than 200 (a release without that tarball) is an error
+// naming u.
+func (p Preparer) FetchTarball(ctx context.Context, u string) (string, error) {
+	dir := filepath.Join(p.CacheDir, "source", "tarball", "sha256")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	got, err := p.downloadOne(ctx, u, "", dir)
+	if err != nil {
+		return "", err
+	}
+	p.Log.Info("fetched release tarball", "url", u, "sha256", got)
+	return got, nil
+}
+
+// downloadOne downloads u into dir/<sha256>, checked against want unless
+// want is empty, and returns its sha256.
+func (p Preparer) downloadOne(ctx context.Context, u, want, dir string) (got string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return fmt.Errorf("%s: %w", u, err)
+		return "", fmt.Errorf("%s: %w", u, err)
 	}
 	client := p.HTTP
 	if client == nil {
@@ -162,15 +182,15 @@ func (p Preparer) downloadOne(ctx context.Context, u, want, file string) (err er
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return err // *url.Error names the URL
+		return "", err // *url.Error names the URL
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", u, resp.Status)
+		return "", fmt.Errorf("%s: %s", u, resp.Status)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".download-")
+	tmp, err := os.CreateTemp(dir, ".download-")
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -181,16 +201,17 @@ func (p Preparer) downloadOne(ctx context.Context, u, want, file string) (err er
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, MaxTarball+1))
 	if err != nil {
-		return fmt.Errorf("%s: %w", u, err)
+		return "", fmt.Errorf("%s: %w", u, err)
 	}
 	if n > MaxTarball {
-		return fmt.Errorf("%s: more than %d bytes: not a release tarball crossbin takes", u, MaxTarball)
+		return "", fmt.Errorf("%s: more than %d bytes: not a release tarball crossbin takes", u, MaxTarball)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return &DigestError{URL: u, Want: want, Got: got}
+	got = hex.EncodeToString(h.Sum(nil))
+	if want != "" && got != want {
+		return "", &DigestError{URL: u, Want: want, Got: got}
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return "", err
 	}
-	return os.Rename(tmp.Name(), file)
+	return got, os.Rename(tmp.Name(), filepath.Join(dir, got))
 }

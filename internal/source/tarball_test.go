@@ -295,3 +295,31 @@ func TestFetchTarballUnsafe(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchNewTarball: a new release's tarball is fetched with its digest
+// computed and kept in the cache under it; a release without that file is
+// an error naming the URL.
+func TestFetchNewTarball(t *testing.T) {
+	body := []byte("tmux 3.6 release bytes")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/tmux-3.6.tar.gz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	p := Preparer{CacheDir: t.TempDir(), HTTP: srv.Client(), Log: slog.New(slog.DiscardHandler)}
+	sum, err := p.FetchTarball(context.Background(), srv.URL+"/tmux-3.6.tar.gz")
+	want := sha256.Sum256(body)
+	if err != nil || sum != hex.EncodeToString(want[:]) {
+		t.Fatalf("sha256 %s, %v", sum, err)
+	}
+	if _, from, err := p.Download(context.Background(), []string{"http://127.0.0.1:1/unreachable"}, sum); err != nil || from != "cache" {
+		t.Errorf("after the fetch: from %q, %v", from, err)
+	}
+	missing := srv.URL + "/tmux-3.7.tar.gz"
+	if _, err := p.FetchTarball(context.Background(), missing); err == nil || !strings.Contains(err.Error(), missing+": 404 Not Found") {
+		t.Errorf("missing: %v", err)
+	}
+}
