@@ -385,12 +385,7 @@ func goPackage(path, version, sum string) *spdx.Package {
 func assignIDs(packages []*spdx.Package) {
 	seen := map[spdx.ElementID]bool{}
 	for _, p := range packages {
-		base := "Package-" + strings.Map(func(r rune) rune {
-			if r < 0x80 && (r == '.' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
-				return r
-			}
-			return '-'
-		}, p.PackageName)
+		base := "Package-" + spdxID(p.PackageName)
 		id := spdx.ElementID(base)
 		for n := 2; seen[id]; n++ {
 			id = spdx.ElementID(fmt.Sprintf("%s-%d", base, n))
