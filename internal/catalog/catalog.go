@@ -107,9 +107,17 @@ type Build struct {
 	Repository string `yaml:"repository"`
 	// Note says why the program builds this way (the Dockerfile's header).
 	Note string `yaml:"note"`
+	// CGO builds a Go program with cgo: with the cross C toolchain the C
+	// programs build with, linked statically (see cgo.go). Its Debian
+	// libraries are Packages, its build-machine tools Tools.
+	CGO bool `yaml:"cgo"`
+	// Tags are Go build tags for every platform, beside the per-platform
+	// ones of Spec.Tags: a cgo program's netgo and osusergo, for example.
+	Tags []string `yaml:"tags"`
 
 	// The fields below are for C and C++ programs (from: tarball), whose
-	// source is the release tarball pinned by ARG URL and ARG SHA256.
+	// source is the release tarball pinned by ARG URL and ARG SHA256;
+	// Packages and Tools also for Go programs with cgo.
 
 	// System is the build system: autotools, cmake, meson or make.
 	System string `yaml:"system"`
@@ -180,6 +188,11 @@ type Program struct {
 	// programs, which have Module and Package instead.
 	Tarball *Tarball
 }
+
+// BuildsC reports whether the program's build compiles C, with the cross C
+// toolchain on the Debian builder image: a C program, or a Go program
+// with cgo.
+func (p Program) BuildsC() bool { return p.Tarball != nil || p.Build.CGO }
 
 // Dockerfile is the program's Dockerfile path.
 func (p Program) Dockerfile() string { return filepath.Join(p.Dir, "Dockerfile") }

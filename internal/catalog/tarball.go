@@ -147,18 +147,20 @@ func (p *Program) tarballFromSpec(s Spec) error {
 		if b.From == "tarball" {
 			return errors.New("build: from tarball goes with `ARG URL=` and `ARG SHA256=` at the Dockerfile's top")
 		}
-		if b.System != "" || len(b.Options) > 0 || len(b.Targets) > 0 || len(b.Packages) > 0 || len(b.Tools) > 0 || b.Binary != "" || len(b.Mirrors) > 0 {
-			return errors.New("build: system, options, targets, packages, tools, binary and mirrors are for C programs (from: tarball)")
+		if b.System != "" || len(b.Options) > 0 || len(b.Targets) > 0 || b.Binary != "" || len(b.Mirrors) > 0 {
+			return errors.New("build: system, options, targets, binary and mirrors are for C programs (from: tarball)")
 		}
-		return nil
+		return p.goFromSpec(b)
 	}
 	switch {
 	case b.From != "tarball":
 		return fmt.Errorf("build: from %q: a Dockerfile with ARG URL builds from the tarball: write `from: tarball`", b.From)
 	case !slices.Contains(systems, b.System):
 		return fmt.Errorf("build: system %q: want one of %s", b.System, strings.Join(systems, ", "))
-	case b.LDFlags != "" || b.GoFlags != "" || b.Fetch != "" || len(b.Args) > 0:
-		return errors.New("build: ldflags, goflags, fetch and args are for Go programs; a C program takes options")
+	case b.LDFlags != "" || b.GoFlags != "" || b.Fetch != "" || len(b.Args) > 0 || len(b.Tags) > 0:
+		return errors.New("build: ldflags, goflags, fetch, args and tags are for Go programs; a C program takes options")
+	case b.CGO:
+		return errors.New("build: cgo is for Go programs; a C program builds with the C toolchain anyway")
 	case len(s.Tags) > 0:
 		return errors.New("tags: Go build tags are for Go programs")
 	case b.Binary != "" && (path.IsAbs(b.Binary) || path.Clean(b.Binary) != b.Binary || strings.HasPrefix(b.Binary, "../") || b.Binary == ".."):
@@ -169,6 +171,20 @@ func (p *Program) tarballFromSpec(s Spec) error {
 			return fmt.Errorf("build: %q: no single quotes or newlines in options and targets (each is passed as one word)", o)
 		}
 	}
+	for _, m := range b.Mirrors {
+		if err := checkTarballURL(m); err != nil {
+			return fmt.Errorf("build: mirrors: %s: %w", m, err)
+		}
+	}
+	p.Tarball.Mirrors = b.Mirrors
+	return p.checkCrossC(b)
+}
+
+// checkCrossC checks what a build with the cross C toolchain (a C
+// program's, or a Go program's with cgo) installs: Debian package names,
+// and a toolchain, with the libraries through multiarch, for every real
+// platform.
+func (p *Program) checkCrossC(b Build) error {
 	for _, list := range []struct {
 		field string
 		names []string
@@ -179,12 +195,6 @@ func (p *Program) tarballFromSpec(s Spec) error {
 			}
 		}
 	}
-	for _, m := range b.Mirrors {
-		if err := checkTarballURL(m); err != nil {
-			return fmt.Errorf("build: mirrors: %s: %w", m, err)
-		}
-	}
-	p.Tarball.Mirrors = b.Mirrors
 	for _, pl := range p.Real() {
 		tc, ok := pl.CrossC()
 		if !ok {

@@ -80,7 +80,9 @@ func TestLoadTarballProgramErrors(t *testing.T) {
 		{"unknown system", tarballDockerfile, spec("system: autotools", "system: scons"), `build: system "scons": want one of autotools, cmake, meson, make`},
 		{"no system", tarballDockerfile, spec("  system: autotools\n", ""), `build: system "": want one of`},
 		{"from install", tarballDockerfile, spec("from: tarball", "from: install"), "write `from: tarball`"},
-		{"go fields", tarballDockerfile, spec("system: autotools", "system: autotools\n  ldflags: -X a.b=c"), "ldflags, goflags, fetch and args are for Go programs"},
+		{"go fields", tarballDockerfile, spec("system: autotools", "system: autotools\n  ldflags: -X a.b=c"), "ldflags, goflags, fetch, args and tags are for Go programs"},
+		{"go build tags", tarballDockerfile, spec("system: autotools", "system: autotools\n  tags: [netgo]"), "ldflags, goflags, fetch, args and tags are for Go programs"},
+		{"cgo for C", tarballDockerfile, spec("system: autotools", "system: autotools\n  cgo: true"), "build: cgo is for Go programs"},
 		{"go tags", tarballDockerfile, tarballSpec + "tags:\n  linux/amd64: [x]\n", "tags: Go build tags are for Go programs"},
 		{"package with arch", tarballDockerfile, spec("libevent-dev,", "libevent-dev:arm64,"), `build: packages: "libevent-dev:arm64" is not a Debian package name`},
 		{"bad tool", tarballDockerfile, spec("[bison]", "[Bison]"), `build: tools: "Bison" is not a Debian package name`},
@@ -90,7 +92,7 @@ func TestLoadTarballProgramErrors(t *testing.T) {
 		{"bad mirror", tarballDockerfile, spec("http://deb.debian.org", "deb.debian.org"), "build: mirrors: deb.debian.org/debian/pool/main/t/tmux/tmux_${VERSION}.orig.tar.gz: want an https://"},
 		{"libraries on mips64le", tarballDockerfile, spec("  linux/mips64le: no libevent or ncurses for mips64el in Debian trixie\n", ""), "build: packages: Debian trixie main has no linux/mips64le libraries (only its cross C library), so libevent-dev libncurses-dev cannot be installed for linux/mips64le: list linux/mips64le under unavailable: with that reason"},
 		{"tarball without URL", goodDockerfile, "build:\n  from: tarball\n  system: make\n", "build: from tarball goes with `ARG URL=`"},
-		{"C fields for Go", goodDockerfile, "build:\n  from: install\n  packages: [libz-dev]\n", "are for C programs (from: tarball)"},
+		{"C fields for Go", goodDockerfile, "build:\n  from: install\n  system: make\n", "are for C programs (from: tarball)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := LoadProgram(writeProgram(t, "tmux", tc.dockerfile, tc.spec))
