@@ -33,9 +33,25 @@ type data struct {
 	Args                          []string
 	Fetch                         string
 	Note                          []string
-	Tags                          bool
+	// Tags reports per-platform build tags (the TAGS argument).
+	Tags bool
+	// TagsFlag is the go command's -tags flag with a leading space:
+	// build: tags, and the per-platform TAGS argument; empty for none.
+	TagsFlag string
 	// C is set for a C or C++ program (from: tarball).
 	C *cData
+	// Toolchain is set for a build with the cross C toolchain: a C
+	// program's, or a Go program's with cgo.
+	Toolchain *toolchainData
+}
+
+// toolchainData is what the cross C toolchain's stages read.
+type toolchainData struct {
+	// Tools and Packages are the apt-get install words: build-machine
+	// tools, and the target's libraries as NAME:"$DEBARCH".
+	Tools, Packages []string
+	// Platforms for crossbin's platform table, for the standalone case.
+	Platforms []cPlatform
 }
 
 // cData is what the template's C section reads.
@@ -45,15 +61,10 @@ type cData struct {
 	// Decompressor is the Debian package tar needs for the tarball when
 	// the Dockerfile builds alone (gzip is always there).
 	Decompressor string
-	// Tools and Packages are the apt-get install words: build-machine
-	// tools, and the target's libraries as NAME:"$DEBARCH".
-	Tools, Packages []string
 	// Options and Targets are single-quoted shell words, each with a
 	// leading space.
 	Options, Targets string
 	Binary           string
-	// Targets for crossbin's platform table, for the standalone case.
-	Platforms []cPlatform
 }
 
 // cPlatform is one line of the standalone build's case over
@@ -91,6 +102,7 @@ func inputs(prog catalog.Program) (data, error) {
 		From: b.From, Args: b.Args, Fetch: b.Fetch, Tags: len(prog.BuildTags) > 0,
 		LDFlags: strings.TrimSpace("-s -w " + b.LDFlags),
 	}
+	d.TagsFlag = tagsFlag(b.Tags, d.Tags)
 	if d.From == "" {
 		d.From = "install"
 	}
@@ -111,6 +123,15 @@ func inputs(prog catalog.Program) (data, error) {
 	}
 	if b.GoFlags != "" {
 		d.GoFlags = " " + strings.TrimSpace(b.GoFlags)
+	}
+	if b.CGO {
+		// The external linker links the C code, statically.
+		d.LDFlags = strings.TrimSpace("-s -w -linkmode external -extldflags -static " + b.LDFlags)
+		tc, err := toolchain(b.Tools, b.Packages)
+		if err != nil {
+			return d, err
+		}
+		d.Toolchain = tc
 	}
 	d.Repository = b.Repository
 	if d.Repository == "" {
@@ -206,33 +227,19 @@ func cInputs(prog catalog.Program, d data) (data, error) {
 	case strings.HasSuffix(tb.URL, ".zst") || strings.HasSuffix(tb.URL, ".tzst"):
 		c.Decompressor = "zstd"
 	}
+	var tools []string
 	switch b.System {
 	case catalog.CMake:
-		c.Tools = append(c.Tools, "cmake", "ninja-build")
+		tools = append(tools, "cmake", "ninja-build")
 	case catalog.Meson:
-		c.Tools = append(c.Tools, "meson", "ninja-build")
+		tools = append(tools, "meson", "ninja-build")
 	}
-	c.Tools = append(c.Tools, b.Tools...)
-	if len(b.Packages) > 0 {
-		// pkgconf for the target installs <triple>-pkg-config, which
-		// finds the target's libraries.
-		for _, pkg := range append([]string{"pkgconf"}, b.Packages...) {
-			c.Packages = append(c.Packages, pkg+`:"$DEBARCH"`)
-		}
+	tc, err := toolchain(append(tools, b.Tools...), b.Packages)
+	if err != nil {
+		return d, err
 	}
 	c.Options, c.Targets = shellWords(b.Options), shellWords(b.Targets)
-	for _, pl := range platform.CrossCPlatforms() {
-		env, err := pl.CEnv()
-		if err != nil {
-			return d, err
-		}
-		var words []string
-		for _, v := range env {
-			words = append(words, fmt.Sprintf("%s=%q", v.Name, v.Value))
-		}
-		c.Platforms = append(c.Platforms, cPlatform{pl.String(), strings.Join(words, " ")})
-	}
-	d.C = c
+	d.C, d.Toolchain = c, tc
 	d.Repository = b.Repository
 	if d.Repository == "" {
 		if !strings.HasPrefix(tb.Datasource, "github-") {
@@ -247,6 +254,48 @@ func cInputs(prog catalog.Program, d data) (data, error) {
 		return d, errors.New("description: no quotes or newlines (it becomes an image label)")
 	}
 	return d, nil
+}
+
+// toolchain fills the cross C toolchain's stages: tools for the build
+// machine, the target's libraries (packages), and the platform table for
+// the standalone build.
+func toolchain(tools, packages []string) (*toolchainData, error) {
+	tc := &toolchainData{Tools: tools}
+	if len(packages) > 0 {
+		// pkgconf for the target installs <triple>-pkg-config, which
+		// finds the target's libraries.
+		for _, pkg := range append([]string{"pkgconf"}, packages...) {
+			tc.Packages = append(tc.Packages, pkg+`:"$DEBARCH"`)
+		}
+	}
+	for _, pl := range platform.CrossCPlatforms() {
+		env, err := pl.CEnv()
+		if err != nil {
+			return nil, err
+		}
+		var words []string
+		for _, v := range env {
+			words = append(words, fmt.Sprintf("%s=%q", v.Name, v.Value))
+		}
+		tc.Platforms = append(tc.Platforms, cPlatform{pl.String(), strings.Join(words, " ")})
+	}
+	return tc, nil
+}
+
+// tagsFlag is the go command's -tags flag: the program's tags for every
+// platform and, when some platform has its own (perPlatform), the TAGS
+// build argument, which is empty on the others.
+func tagsFlag(tags []string, perPlatform bool) string {
+	all := strings.Join(tags, ",")
+	switch {
+	case all == "" && !perPlatform:
+		return ""
+	case all == "":
+		return ` -tags="${TAGS}"`
+	case !perPlatform:
+		return " -tags=" + all
+	}
+	return ` -tags="` + all + `${TAGS:+,$TAGS}"`
 }
 
 // shellWords quotes each word for sh, each with a leading space. The
