@@ -122,6 +122,44 @@ func TestRequestArgvTarball(t *testing.T) {
 	}
 }
 
+// TestRequestArgvCgo: a Go program with cgo gets the Go settings and
+// variables and, for its C toolchain, the Debian builder image and the C
+// target variables; credentials stay in the netrc secret.
+func TestRequestArgvCgo(t *testing.T) {
+	opt := Options{
+		GoImage: "golang:1.26.8-alpine", DebianImage: "localhost:5000/crossbin/debian:trixie-0123@sha256:" + strings.Repeat("ab", 32),
+		Repository: "localhost:5000/crossbin", Root: "/repo",
+		GoEnv: map[string]string{"GOPROXY": "https://user:secret@proxy.example", "GOFLAGS": "-buildvcs=false"},
+	}
+	released := time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC)
+	// The cgo example the Dockerfile template is tested with.
+	prog, err := catalog.LoadProgram(filepath.Join("..", "render", "testdata", "cgo", "sqlite-example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog.Dir = "dockerfiles/sqlite-example"
+	for _, pl := range []string{"linux/arm64", "linux/loong64"} {
+		job := NewJob(prog, mustParse(t, pl))
+		req := Request(opt, job, "/gomod/"+prog.Module+"@"+prog.Version, released, "/tmp/metadata.json")
+		argv := strings.Join(buildx.BuildArgv(req), "\n") + "\n"
+		for _, want := range []string{"GO_IMAGE=", "GOARCH=", "DEBIAN_IMAGE=", "TRIPLE=", "CROSS_PACKAGES="} {
+			if !strings.Contains(argv, "\n"+want) {
+				t.Errorf("%s: no %s in\n%s", pl, want, argv)
+			}
+		}
+		if strings.Contains(argv, "user:secret") || req.Secrets["netrc"] == "" {
+			t.Errorf("%s: the proxy's credentials belong in the netrc secret only:\n%s", pl, argv)
+		}
+		golden.Check(t, "sqlite-example-"+strings.ReplaceAll(pl, "/", "-")+".argv", []byte(argv))
+	}
+	// Its unavailable platforms build the Go stand-in, without C.
+	prog.Unavailable = map[platform.Platform]string{mustParse(t, "linux/loong64"): "no"}
+	req := Request(opt, NewJob(prog, mustParse(t, "linux/loong64")), "", released, "/tmp/metadata.json")
+	if _, ok := req.Args["DEBIAN_IMAGE"]; ok || req.Args["TRIPLE"] != "" {
+		t.Errorf("unavailable cgo platform gets the C toolchain: %v", req.Args)
+	}
+}
+
 func TestTable(t *testing.T) {
 	dlv := program(t, "dlv")
 	dlv.Version = "v1.6.1" // stable across updates

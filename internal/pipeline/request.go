@@ -17,7 +17,9 @@ import (
 // program in unavailable/) gets the Go builder image, the go tool's
 // settings and the Go platform variables; a C program (a release tarball)
 // gets the Debian builder image and the C target variables instead, and
-// none of the go tool's settings, which it would not read.
+// none of the go tool's settings, which it would not read. A Go program
+// with cgo gets both: the Go settings, and the Debian image and C
+// variables for its C toolchain.
 func Request(opt Options, job Job, sourceDir string, released time.Time, metadataFile string) buildx.BuildRequest {
 	prog := job.Program
 	req := buildx.BuildRequest{
@@ -43,6 +45,11 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 			req.Secrets = map[string]string{"netrc": netrc}
 		}
 		vars, _ = job.Platform.GoEnv() // the catalog only holds valid platforms
+		if prog.Build.CGO && !job.Unavailable {
+			args["DEBIAN_IMAGE"] = opt.DebianImage
+			cvars, _ := job.Platform.CEnv() // the catalog holds cgo platforms with a C toolchain
+			vars = append(vars, cvars...)
+		}
 	}
 	// VERSION is passed even though it is the Dockerfile's default, so
 	// the program's pin (or a caller's override of it) is what gets built.
