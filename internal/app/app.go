@@ -64,10 +64,11 @@ type Builder struct {
 	Debian *baseimage.Lazy
 }
 
-// debianFor is the Debian builder image when progs include a C program,
-// and "" without asking for it when they do not.
+// debianFor is the Debian builder image when progs include a program that
+// builds C (a C program, or a Go program with cgo), and "" without asking
+// for it when they do not.
 func (b Builder) debianFor(ctx context.Context, progs []catalog.Program) (string, error) {
-	if !slices.ContainsFunc(progs, func(p catalog.Program) bool { return p.Tarball != nil }) {
+	if !slices.ContainsFunc(progs, catalog.Program.BuildsC) {
 		return "", nil
 	}
 	if b.Debian == nil {

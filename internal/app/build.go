@@ -81,9 +81,9 @@ func (a *App) Pipeline(ctx context.Context, b Builder, patches []patch.Patch, pr
 		if err := context.Cause(ctx); err != nil {
 			return pipeline.Options{}, err
 		}
-		a.Log.Warn("no Debian builder image: the C programs of this run fail, the others build", "err", debianErr)
+		a.Log.Warn("no Debian builder image: the C programs and Go programs with cgo of this run fail, the others build", "err", debianErr)
 		// Their inputs are not needed: they are not built.
-		progs = slices.DeleteFunc(slices.Clone(progs), func(p catalog.Program) bool { return p.Tarball != nil })
+		progs = slices.DeleteFunc(slices.Clone(progs), catalog.Program.BuildsC)
 	}
 	in, err := a.inputs(patches, b.GoImage, debianImage).Map(progs)
 	if err != nil {

@@ -25,7 +25,7 @@ func TestMissingBuilder(t *testing.T) {
 }
 
 // TestDebianOnlyForC: a run asks for the Debian builder image only when
-// its programs include a C program, and then once, however many pipelines
+// its programs include a C program (or a Go program with cgo), and then once, however many pipelines
 // (update's trial builds) and programs ask; when it cannot be had, the
 // options carry why and only the Go programs' inputs.
 func TestDebianOnlyForC(t *testing.T) {
@@ -63,6 +63,12 @@ func TestDebianOnlyForC(t *testing.T) {
 		}
 		if calls != 1 {
 			t.Errorf("fail=%v: asked %d times", fail, calls)
+		}
+		// A Go program with cgo builds on it too.
+		cg := shfmt
+		cg.Name, cg.Build.CGO = "shfmt-cgo", true
+		if opt, err := a.Pipeline(ctx, b, nil, []catalog.Program{cg}); err != nil || (opt.DebianImage == "") == !fail || (opt.DebianErr == nil) == fail {
+			t.Errorf("fail=%v: cgo run: image %q, %v, %v", fail, opt.DebianImage, opt.DebianErr, err)
 		}
 		_, hasTmux := opt.Inputs["tmux"]
 		if !fail && (opt.DebianImage == "" || opt.DebianErr != nil || !hasTmux) {

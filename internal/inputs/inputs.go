@@ -65,8 +65,11 @@ func (s Set) Of(prog catalog.Program) (string, error) {
 	for _, t := range s.Tools {
 		fmt.Fprintf(h, "tool %s %s\n", t.Module, t.Version)
 	}
+	if prog.BuildsC() {
+		fmt.Fprintf(h, "debian image %s\n", s.DebianImage)
+	}
 	if tb := prog.Tarball; tb != nil {
-		fmt.Fprintf(h, "debian image %s\ntarball %s sha256:%s\n", s.DebianImage, catalog.ExpandVersion(tb.URL, prog.Version), tb.SHA256)
+		fmt.Fprintf(h, "tarball %s sha256:%s\n", catalog.ExpandVersion(tb.URL, prog.Version), tb.SHA256)
 	}
 	for _, pl := range prog.Platforms {
 		fmt.Fprintf(h, "platform %s available=%v\n", pl, prog.Available(pl))

@@ -160,4 +160,11 @@ func TestInputsTarball(t *testing.T) {
 	if goA != goB {
 		t.Error("a Go program's inputs depend on the Debian builder image")
 	}
+	// A Go program with cgo builds on it: its inputs do.
+	dlv.Build.CGO = true
+	cgoA, _ := debian("debian:trixie@sha256:1").Of(dlv)
+	cgoB, _ := debian("debian:trixie@sha256:2").Of(dlv)
+	if cgoA == cgoB {
+		t.Error("a cgo program's inputs do not depend on the Debian builder image")
+	}
 }

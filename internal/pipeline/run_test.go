@@ -658,19 +658,27 @@ func (s tarballSources) Prepare(ctx context.Context, prog catalog.Program, pls [
 }
 
 // TestRunWithoutDebianImage: a run whose Debian builder image could not be
-// had fails its C programs with the reason and builds the Go ones.
+// had fails its C programs and Go programs with cgo with the reason and
+// builds the other Go ones.
 func TestRunWithoutDebianImage(t *testing.T) {
 	f := &fakes{}
 	c := fakeProgram(t, "c", "linux/arm64")
 	c.Tarball = &catalog.Tarball{URL: "https://example.com/c-${VERSION}.tar.gz", SHA256: strings.Repeat("0", 64)}
+	cg := fakeProgram(t, "cg", "linux/arm64")
+	cg.Build.CGO = true
 	f.repo = registrytest.ServeWith(t, nil)
 	opt := Options{Builder: f, Checker: f, Attester: f, Sources: f, Repository: f.repo, Jobs: 2, Root: "/repo",
 		DebianErr: errors.New("assemble the Debian builder image: mmdebstrap: mirror unreachable")}
-	res, err := Run(context.Background(), opt, []Target{{Program: c, Publish: true}, {Program: fakeProgram(t, "good", "linux/amd64"), Publish: true}})
-	if err == nil || !strings.Contains(err.Error(), "c is a C program, but there is no Debian builder image: assemble the Debian builder image: mmdebstrap: mirror unreachable") {
-		t.Errorf("err = %v", err)
+	res, err := Run(context.Background(), opt, []Target{{Program: c, Publish: true}, {Program: cg, Publish: true}, {Program: fakeProgram(t, "good", "linux/amd64"), Publish: true}})
+	for _, want := range []string{
+		"c is a C program, but there is no Debian builder image: assemble the Debian builder image: mmdebstrap: mirror unreachable",
+		"cg is a Go program with cgo, but there is no Debian builder image: assemble the Debian builder image",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant %q", err, want)
+		}
 	}
-	if res.Reports[0].TagsMoved() || len(f.built) != 1 || f.built[0].Label != "good linux/amd64" || !res.Reports[1].TagsMoved() {
+	if res.Reports[0].TagsMoved() || res.Reports[1].TagsMoved() || len(f.built) != 1 || f.built[0].Label != "good linux/amd64" || !res.Reports[2].TagsMoved() {
 		t.Errorf("built %v, reports %+v", f.built, res.Reports)
 	}
 }

@@ -154,13 +154,17 @@ func (PlanStep) Run(_ context.Context, c *Context) error {
 }
 
 // DebianMissing is why prog cannot be built when the run has no Debian
-// builder image (why is the reason): nil for a Go program, or when there is
-// an image.
+// builder image (why is the reason): nil for a program that builds no C
+// (a Go program without cgo), or when there is an image.
 func DebianMissing(prog catalog.Program, why error) error {
-	if why == nil || prog.Tarball == nil {
+	if why == nil || !prog.BuildsC() {
 		return nil
 	}
-	return fmt.Errorf("%s is a C program, but there is no Debian builder image: %w", prog.Name, why)
+	kind := "a C program"
+	if prog.Tarball == nil {
+		kind = "a Go program with cgo"
+	}
+	return fmt.Errorf("%s is %s, but there is no Debian builder image: %w", prog.Name, kind, why)
 }
 
 // SourceStep prepares the source of every target that has jobs to build.
