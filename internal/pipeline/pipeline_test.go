@@ -90,23 +90,37 @@ func TestRequestArgv(t *testing.T) {
 	}
 }
 
+// debianOptions are a run's options with a Debian builder image, and a
+// proxy whose credentials must reach no build argument.
+func debianOptions() Options {
+	return Options{
+		GoImage: "golang:1.26.8-alpine", DebianImage: "localhost:5000/crossbin/debian:trixie-0123@sha256:" + strings.Repeat("ab", 32),
+		Repository: "localhost:5000/crossbin", Root: "/repo",
+		GoEnv: map[string]string{"GOPROXY": "https://user:secret@proxy.example", "GOFLAGS": "-buildvcs=false"},
+	}
+}
+
+// renderExample is one of the examples under internal/render/testdata/,
+// in dockerfiles/<name> as the catalog would hold it.
+func renderExample(t *testing.T, kind, name string) catalog.Program {
+	t.Helper()
+	prog, err := catalog.LoadProgram(filepath.Join("..", "render", "testdata", kind, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog.Dir = "dockerfiles/" + name
+	return prog
+}
+
 // TestRequestArgvTarball: a C program gets the Debian builder image, the C
 // target variables and its unpacked tarball as the source context, and
 // none of the Go settings; its unavailable platforms still build the Go
 // stand-in with them.
 func TestRequestArgvTarball(t *testing.T) {
-	opt := Options{
-		GoImage: "golang:1.26.8-alpine", DebianImage: "localhost:5000/crossbin/debian:trixie-0123@sha256:" + strings.Repeat("ab", 32),
-		Repository: "localhost:5000/crossbin", Root: "/repo",
-		GoEnv: map[string]string{"GOPROXY": "https://user:secret@proxy.example", "GOFLAGS": "-buildvcs=false"},
-	}
+	opt := debianOptions()
 	released := time.Date(2024, 10, 10, 8, 0, 0, 0, time.UTC)
 	// The C examples the Dockerfile template is tested with.
-	prog, err := catalog.LoadProgram(filepath.Join("..", "render", "testdata", "c", "tmux"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog.Dir = "dockerfiles/tmux"
+	prog := renderExample(t, "c", "tmux")
 	for _, pl := range []string{"linux/arm64", "linux/arm/v7", "linux/loong64"} {
 		job := NewJob(prog, mustParse(t, pl))
 		req := Request(opt, job, "/cache/source/tarball/tmux-3.5a-16216bd0877170dfcc64157085", released, "/tmp/metadata.json")
@@ -126,18 +140,10 @@ func TestRequestArgvTarball(t *testing.T) {
 // variables and, for its C toolchain, the Debian builder image and the C
 // target variables; credentials stay in the netrc secret.
 func TestRequestArgvCgo(t *testing.T) {
-	opt := Options{
-		GoImage: "golang:1.26.8-alpine", DebianImage: "localhost:5000/crossbin/debian:trixie-0123@sha256:" + strings.Repeat("ab", 32),
-		Repository: "localhost:5000/crossbin", Root: "/repo",
-		GoEnv: map[string]string{"GOPROXY": "https://user:secret@proxy.example", "GOFLAGS": "-buildvcs=false"},
-	}
+	opt := debianOptions()
 	released := time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC)
 	// The cgo example the Dockerfile template is tested with.
-	prog, err := catalog.LoadProgram(filepath.Join("..", "render", "testdata", "cgo", "sqlite-example"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog.Dir = "dockerfiles/sqlite-example"
+	prog := renderExample(t, "cgo", "sqlite-example")
 	for _, pl := range []string{"linux/arm64", "linux/loong64"} {
 		job := NewJob(prog, mustParse(t, pl))
 		req := Request(opt, job, "/gomod/"+prog.Module+"@"+prog.Version, released, "/tmp/metadata.json")

@@ -2,7 +2,9 @@
 // pins at the top of each Dockerfile (MODULE, VERSION, PACKAGE, GIT, or a C
 // program's VERSION, URL and SHA256 — what `mage update` and Renovate
 // rewrite) and the program's build spec (program.yaml's `build:`) are the
-// inputs; everything else is shared.
+// inputs; everything else is shared. The cross C toolchain's stage is one
+// definition for C programs and Go programs with cgo, whose build stage
+// runs on it with the Go toolchain copied in.
 // Each rendered Dockerfile still builds alone with `docker buildx build`.
 package render
 
