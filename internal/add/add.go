@@ -71,6 +71,9 @@ func Add(ctx context.Context, opt Options, req Request) (Entry, catalog.Program,
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := refuseTarball(req.Path); err != nil {
+		return Entry{}, catalog.Program{}, err
+	}
 	if err := module.CheckImportPath(req.Path); err != nil {
 		return Entry{}, catalog.Program{}, fmt.Errorf("add %q: not a Go import path: %w", req.Path, err)
 	}
@@ -174,6 +177,24 @@ func Add(ctx context.Context, opt Options, req Request) (Entry, catalog.Program,
 }
 
 // checkName refuses a name the catalog cannot take.
+// ErrNotGo refuses what add cannot find out by itself: a C or C++
+// program's release tarball.
+var ErrNotGo = errors.New("mage add makes entries for Go commands only")
+
+// refuseTarball refuses a URL or a tarball file name with the way to add
+// a C program: by hand, since its build system, options and libraries are
+// not discoverable the way a Go command's are.
+func refuseTarball(path string) error {
+	lower := strings.ToLower(path)
+	if !strings.Contains(lower, "://") && !slices.ContainsFunc(catalog.Archives, func(s string) bool { return strings.HasSuffix(lower, s) }) {
+		return nil
+	}
+	return fmt.Errorf("add %s: %w; a C or C++ program from a release tarball is written by hand: "+
+		"dockerfiles/<name>/Dockerfile with `ARG VERSION`, `ARG URL` and `ARG SHA256` above the first FROM, "+
+		"and program.yaml with `build: {from: tarball, system: autotools|cmake|meson|make, ...}`; "+
+		"then `go tool mage dockerfiles` renders the rest (see the README's catalog section)", path, ErrNotGo)
+}
+
 func checkName(catalogDir, name string) error {
 	if name == "" {
 		return nil

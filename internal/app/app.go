@@ -4,11 +4,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/crossbin/crossbin/internal/baseimage"
 	"github.com/crossbin/crossbin/internal/buildx"
+	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/config"
 	"github.com/crossbin/crossbin/internal/sign"
 	"github.com/crossbin/crossbin/internal/stack"
@@ -43,13 +46,14 @@ func (a *App) Stack() *stack.Stack {
 		CacheDir:     a.Config.CacheDir,
 		RegistryPort: a.Config.RegistryPort,
 		GoImage:      a.Config.GoImage,
+		DebianImage:  a.Config.DebianImage,
 		MinFree:      a.Config.MinFree,
 		Parallel:     a.Config.Jobs,
 		Log:          a.Log,
 	})
 }
 
-// Builder is where builds run and which base image they use.
+// Builder is where builds run and which base images they use.
 type Builder struct {
 	Buildx  buildx.Client
 	GoImage string
@@ -57,6 +61,25 @@ type Builder struct {
 	// (the embedded stack's buildkitd), so a program's platforms can build
 	// in one bake without running more compiles than jobs allows.
 	Bounded bool
+	// Debian is the Debian builder image C programs build on, pinned by
+	// digest. It is had (on the embedded stack: mmdebstrap installed and
+	// the image assembled when Docker Hub does not answer) the first time
+	// the run's programs include a C program, once however often it is
+	// asked; a Go-only run never asks. nil: there is none.
+	Debian *baseimage.Lazy
+}
+
+// debianFor is the Debian builder image when progs include a program that
+// builds C (a C program, or a Go program with cgo), and "" without asking
+// for it when they do not.
+func (b Builder) debianFor(ctx context.Context, progs []catalog.Program) (string, error) {
+	if !slices.ContainsFunc(progs, catalog.Program.BuildsC) {
+		return "", nil
+	}
+	if b.Debian == nil {
+		return "", errors.New("this builder has no Debian builder image")
+	}
+	return b.Debian.Image(ctx)
 }
 
 // Builder returns the user's buildx builder when one is configured, and
@@ -80,6 +103,18 @@ func (a *App) Builder(ctx context.Context) (Builder, error) {
 	return b, nil
 }
 
+// lazyDebian is the run's Debian builder image: chosen by choose, then
+// pinned by digest like the Go image, when first asked for.
+func (a *App) lazyDebian(choose func(context.Context) (string, error)) *baseimage.Lazy {
+	return baseimage.NewLazy("Debian builder image", func(ctx context.Context) (string, error) {
+		ref, err := choose(ctx)
+		if err != nil {
+			return "", err
+		}
+		return baseimage.PinDebian(ctx, a.registry(), ref)
+	})
+}
+
 func (a *App) builder(ctx context.Context) (Builder, error) {
 	if !a.Config.Embedded() {
 		goImage, err := baseimage.Choice{Override: a.Config.GoImage}.Image(ctx)
@@ -90,11 +125,12 @@ func (a *App) builder(ctx context.Context) (Builder, error) {
 		if err := bx.Check(ctx); err != nil {
 			return Builder{}, err
 		}
-		return Builder{Buildx: bx, GoImage: goImage}, nil
+		debian := a.lazyDebian(baseimage.DebianChoice{Override: a.Config.DebianImage}.Image)
+		return Builder{Buildx: bx, GoImage: goImage, Debian: debian}, nil
 	}
 	ep, err := a.Stack().Up(ctx)
 	if err != nil {
 		return Builder{}, err
 	}
-	return Builder{Buildx: ep.Buildx, GoImage: ep.GoImage, Bounded: true}, nil
+	return Builder{Buildx: ep.Buildx, GoImage: ep.GoImage, Bounded: true, Debian: a.lazyDebian(ep.DebianImage)}, nil
 }

@@ -98,7 +98,7 @@ func (a *App) BenchBuild(ctx context.Context) (bench.Result, error) {
 	if err != nil {
 		return bench.Result{}, err
 	}
-	opt, err := a.Pipeline(b, nil, nil)
+	opt, err := a.Pipeline(ctx, b, nil, nil)
 	if err != nil {
 		return bench.Result{}, err
 	}
@@ -136,7 +136,7 @@ func (a *App) BenchCatalog(ctx context.Context, programs string) (res bench.Comp
 	if err != nil {
 		return res, err
 	}
-	opt, err := a.Pipeline(b, patches, progs)
+	opt, err := a.Pipeline(ctx, b, patches, progs)
 	if err != nil {
 		return res, err
 	}

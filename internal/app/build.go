@@ -3,9 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/catalog"
@@ -64,13 +67,25 @@ func (a *App) Patches(c catalog.Catalog) ([]patch.Patch, error) {
 
 // Pipeline returns the pipeline options for a builder: sources prepared
 // with patches, and progs' inputs recorded on what they publish, as `mage
-// ci` computes them, so ci recognizes what other targets published.
-func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program) (pipeline.Options, error) {
+// ci` computes them, so ci recognizes what other targets published. progs
+// are the programs the run may build: when they include a C program, the
+// Debian builder image is asked for here (when it cannot be had, the
+// options carry why, and the pipeline fails only the C programs with it).
+func (a *App) Pipeline(ctx context.Context, b Builder, patches []patch.Patch, progs []catalog.Program) (pipeline.Options, error) {
 	bx := buildx.Builder{Client: b.Buildx}
 	if a.Config.Verbose {
 		bx.Output = os.Stderr
 	}
-	in, err := a.inputs(patches, b.GoImage).Map(progs)
+	debianImage, debianErr := b.debianFor(ctx, progs)
+	if debianErr != nil {
+		if err := context.Cause(ctx); err != nil {
+			return pipeline.Options{}, err
+		}
+		a.Log.Warn("no Debian builder image: the C programs and Go programs with cgo of this run fail, the others build", "err", debianErr)
+		// Their inputs are not needed: they are not built.
+		progs = slices.DeleteFunc(slices.Clone(progs), catalog.Program.BuildsC)
+	}
+	in, err := a.inputs(patches, b.GoImage, debianImage).Map(progs)
 	if err != nil {
 		return pipeline.Options{}, err
 	}
@@ -86,6 +101,8 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 		Registry:      a.registry(),
 		Runner:        a.runner(),
 		GoImage:       b.GoImage,
+		DebianImage:   debianImage,
+		DebianErr:     debianErr,
 		Repository:    a.Config.Image,
 		Jobs:          a.Config.Jobs,
 		SourceTimeout: a.Config.Timeouts.Source,
@@ -98,9 +115,17 @@ func (a *App) Pipeline(b Builder, patches []patch.Patch, progs []catalog.Program
 	}, nil
 }
 
-// sources prepares module sources with patches, in the cache directory.
+// sources prepares module sources with patches, and C programs' release
+// tarballs (their own URL and mirrors, then CROSSBIN_TARBALL_MIRRORS), in
+// the cache directory. The whole preparation is bounded by
+// CROSSBIN_TIMEOUT_SOURCE (the pipeline's source step); the client's own
+// bound is on a server that stops answering before its headers.
 func (a *App) sources(patches []patch.Patch) source.Preparer {
-	return source.Preparer{CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log}
+	return source.Preparer{
+		CacheDir: a.Config.CacheDir, Env: a.Config.Environ(), Patches: patches, Log: a.Log,
+		Mirrors: a.Config.TarballMirrors,
+		HTTP:    &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: time.Minute}},
+	}
 }
 
 // durations is how long each job took in earlier runs, kept in the cache
@@ -117,9 +142,10 @@ func (a *App) durations() pipeline.Durations {
 	return s
 }
 
-// inputs is what every program's inputs digest shares.
-func (a *App) inputs(patches []patch.Patch, goImage string) inputs.Set {
-	set := inputs.Set{Root: a.Root, Patches: patches, GoImage: goImage}
+// inputs is what every program's inputs digest shares, with the run's
+// builder images (debianImage is "" for a run without C programs).
+func (a *App) inputs(patches []patch.Patch, goImage, debianImage string) inputs.Set {
+	set := inputs.Set{Root: a.Root, Patches: patches, GoImage: goImage, DebianImage: debianImage}
 	for _, t := range stack.Tools() {
 		set.Tools = append(set.Tools, inputs.Tool{Module: t.Module, Version: t.Version})
 	}
@@ -190,7 +216,7 @@ func (a *App) BuildProgram(ctx context.Context, name, platforms string) (pipelin
 	if err != nil {
 		return pipeline.Report{}, err
 	}
-	opt, err := a.Pipeline(b, patches, []catalog.Program{prog})
+	opt, err := a.Pipeline(ctx, b, patches, []catalog.Program{prog})
 	if err != nil {
 		return pipeline.Report{}, err
 	}
@@ -327,7 +353,7 @@ func (a *App) BuildAll(ctx context.Context) ([]pipeline.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt, err := a.Pipeline(b, patches, c.Programs)
+	opt, err := a.Pipeline(ctx, b, patches, c.Programs)
 	if err != nil {
 		return nil, err
 	}

@@ -37,13 +37,20 @@ func (a *App) ciPlan(ctx context.Context, target string) (ciRun, error) {
 	if err != nil {
 		return ciRun{}, err
 	}
-	opt, err := a.Pipeline(b, patches, nil)
+	opt, err := a.Pipeline(ctx, b, patches, c.Programs)
 	if err != nil {
 		return ciRun{}, err
 	}
-	entries, err := ci.Plan(ctx, opt.Registry, a.Config.PlanRepository(), a.inputs(patches, b.GoImage), c.Programs)
+	entries, err := ci.Plan(ctx, opt.Registry, a.Config.PlanRepository(), a.inputs(patches, b.GoImage, opt.DebianImage), c.Programs)
 	if err != nil {
 		return ciRun{}, err
+	}
+	for i, e := range entries {
+		// Without the Debian builder image a C program cannot be planned:
+		// its inputs name that image.
+		if err := pipeline.DebianMissing(e.Program, opt.DebianErr); err != nil && e.Err == nil {
+			entries[i].Err, entries[i].Build = fmt.Errorf("plan %s: %w", e.Program.Name, err), false
+		}
 	}
 	opt.Inputs = ci.InputsMap(entries)
 	return ciRun{catalog: c, entries: entries, opt: opt}, nil

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ func TestPipelineDurations(t *testing.T) {
 			}
 			var logs strings.Builder
 			a := &App{Config: config.Config{CacheDir: cache}, Log: slog.New(slog.NewTextHandler(&logs, nil)), Root: "../.."}
-			opt, err := a.Pipeline(Builder{GoImage: "golang:1.26.8-alpine"}, nil, nil)
+			opt, err := a.Pipeline(context.Background(), Builder{GoImage: "golang:1.26.8-alpine"}, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +57,7 @@ func TestPipelineDurations(t *testing.T) {
 		})
 	}
 	a := &App{Log: slog.New(slog.DiscardHandler), Root: "../.."}
-	if opt, err := a.Pipeline(Builder{}, nil, nil); err != nil || opt.Durations != nil {
+	if opt, err := a.Pipeline(context.Background(), Builder{}, nil, nil); err != nil || opt.Durations != nil {
 		t.Errorf("without a cache directory: %v, %v; want no store", opt.Durations, err)
 	}
 }
@@ -67,7 +68,7 @@ func TestPipelineDurations(t *testing.T) {
 func TestPipelineBatch(t *testing.T) {
 	a := &App{Log: slog.New(slog.DiscardHandler), Root: "../.."}
 	for _, bounded := range []bool{false, true} {
-		opt, err := a.Pipeline(Builder{Bounded: bounded}, nil, nil)
+		opt, err := a.Pipeline(context.Background(), Builder{Bounded: bounded}, nil, nil)
 		if err != nil || opt.Batch != bounded {
 			t.Errorf("bounded builder %v: Batch %v, err %v", bounded, opt.Batch, err)
 		}

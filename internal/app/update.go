@@ -49,8 +49,11 @@ func (a *App) Update(ctx context.Context, o UpdateOptions) ([]update.Row, error)
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	rows := update.Check(ctx, update.Options{
-		Proxy:   upstream.Proxy{Entries: entries, Client: client},
-		GitHub:  upstream.GitHub{Token: a.Config.GitHubToken, Client: client},
+		Proxy:  upstream.Proxy{Entries: entries, Client: client},
+		GitHub: upstream.GitHub{Token: a.Config.GitHubToken, Client: client},
+		// A C program's new tarball goes through the same verified cache
+		// its build reads (no token: the download is not GitHub's API).
+		Tarball: a.sources(patches).FetchTarball,
 		Patches: patches, Jobs: 4, Timeout: 2 * time.Minute,
 	}, programs)
 	if o.DryRun {
@@ -81,7 +84,7 @@ func (a *App) trialBuild(patches []patch.Patch) update.Verifier {
 			return nil, err
 		}
 		return func(ctx context.Context, p catalog.Program) error {
-			opt, err := a.Pipeline(b, patches, nil)
+			opt, err := a.Pipeline(ctx, b, patches, []catalog.Program{p})
 			if err != nil {
 				return err
 			}

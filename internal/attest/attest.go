@@ -35,6 +35,11 @@
 // The unavailable program (unavailable/, built where a program has no real
 // build) gets a document whose main package is crossbin's own module and
 // whose comment says the image holds no upstream code.
+//
+// A C program's binary has no build info: its document (CSBOM, CheckC; see
+// c.go) is made from the record its Dockerfile's sbom stage writes, and
+// describes the pinned release tarball, the Debian packages and the
+// compiler.
 package attest
 
 import (
@@ -44,14 +49,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/crossbin/crossbin/internal/filehash"
 	"github.com/crossbin/crossbin/internal/platform"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
@@ -102,7 +106,7 @@ func (s Subject) String() string {
 // architecture, and returns its SBOM. The binary's SHA-256 fills
 // subject.SHA256 when empty and must match it otherwise.
 func SBOMFromFile(path string, subject Subject) (*spdx.Document, error) {
-	sum, err := fileSHA256(path)
+	sum, err := filehash.SHA256(path)
 	if err != nil {
 		return nil, fmt.Errorf("SBOM of %s: %w", subject, err)
 	}
@@ -127,19 +131,6 @@ func JSON(doc *spdx.Document) ([]byte, error) {
 		return nil, fmt.Errorf("encode SPDX document %s: %w", doc.DocumentName, err)
 	}
 	return b.Bytes(), nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // SBOM turns the build info of subject's binary into an SPDX 2.3 document.
@@ -394,12 +385,7 @@ func goPackage(path, version, sum string) *spdx.Package {
 func assignIDs(packages []*spdx.Package) {
 	seen := map[spdx.ElementID]bool{}
 	for _, p := range packages {
-		base := "Package-" + strings.Map(func(r rune) rune {
-			if r < 0x80 && (r == '.' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
-				return r
-			}
-			return '-'
-		}, p.PackageName)
+		base := "Package-" + spdxID(p.PackageName)
 		id := spdx.ElementID(base)
 		for n := 2; seen[id]; n++ {
 			id = spdx.ElementID(fmt.Sprintf("%s-%d", base, n))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crossbin/crossbin/internal/filehash"
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/spdx/tools-golang/spdx"
 	"golang.org/x/mod/module"
@@ -146,7 +147,7 @@ func main() { fmt.Println(greet.Hello(), local.Name, version) }
 					t.Errorf("main package comment lacks the setting %s:\n%s", want, main.PackageComment)
 				}
 			}
-			if sum, _ := fileSHA256(bin); len(main.PackageChecksums) != 1 || main.PackageChecksums[0].Value != sum {
+			if sum, _ := filehash.SHA256(bin); len(main.PackageChecksums) != 1 || main.PackageChecksums[0].Value != sum {
 				t.Errorf("main checksums %v, want the binary's sha256 %s", main.PackageChecksums, sum)
 			}
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/crossbin/crossbin/internal/filehash"
 	intoto "github.com/in-toto/attestation/go/v1"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
@@ -50,7 +51,7 @@ func Check(doc *spdx.Document, bin string, s Subject) error {
 	if err != nil {
 		return fmt.Errorf("read the build info of %s: %w", bin, err)
 	}
-	sum, err := fileSHA256(bin)
+	sum, err := filehash.SHA256(bin)
 	if err != nil {
 		return err
 	}

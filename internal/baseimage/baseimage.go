@@ -126,7 +126,7 @@ func Ensure(ctx context.Context, log *slog.Logger, reg registry.Client, repo str
 	if err != nil {
 		return "", fmt.Errorf("builder image reference: %w", err)
 	}
-	return ensure(ctx, log, reg, ref, record, func() (v1.Image, func(), error) {
+	return ensure(ctx, log, reg, ref, record, "Go builder image", func() (v1.Image, func(), error) {
 		work, err := os.MkdirTemp("", "crossbin-baseimage-")
 		if err != nil {
 			return nil, nil, err
@@ -137,39 +137,39 @@ func Ensure(ctx context.Context, log *slog.Logger, reg registry.Client, repo str
 }
 
 // ensure is Ensure with the image's assembly given; build's cleanup runs
-// once the image is pushed.
-func ensure(ctx context.Context, log *slog.Logger, reg registry.Client, ref name.Tag, record string, build func() (v1.Image, func(), error)) (string, error) {
+// once the image is pushed. what names the image in logs and errors.
+func ensure(ctx context.Context, log *slog.Logger, reg registry.Client, ref name.Tag, record, what string, build func() (v1.Image, func(), error)) (string, error) {
 	if data, err := os.ReadFile(record); err == nil {
 		if d, err := v1.NewHash(strings.TrimSpace(string(data))); err == nil && reg.Exists(ctx, ref.Context().Digest(d.String())) {
 			if err := reg.Tag(ctx, ref.String(), d); err != nil {
-				return "", fmt.Errorf("builder image: %w", err)
+				return "", fmt.Errorf("%s: %w", what, err)
 			}
 			return ref.String() + "@" + d.String(), nil
 		}
 	}
 	start := time.Now()
-	log.Info("assembling the Go builder image (Docker Hub unreachable; first run only)", "image", ref.String())
+	log.Info("assembling the "+what+" (Docker Hub unreachable; first run only)", "image", ref.String())
 	img, cleanup, err := build()
 	if cleanup != nil {
 		defer cleanup()
 	}
 	if err != nil {
-		return "", fmt.Errorf("assemble builder image: %w", err)
+		return "", fmt.Errorf("assemble the %s: %w", what, err)
 	}
 	d, err := img.Digest()
 	if err != nil {
-		return "", fmt.Errorf("assemble builder image: %w", err)
+		return "", fmt.Errorf("assemble the %s: %w", what, err)
 	}
 	if err := reg.Push(ctx, ref, img); err != nil {
-		return "", fmt.Errorf("push builder image: %w", err)
+		return "", fmt.Errorf("push the %s: %w", what, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(record), 0o755); err != nil {
 		return "", err
 	}
 	if err := atomicfile.Write(record, []byte(d.String()+"\n")); err != nil {
-		return "", fmt.Errorf("record the builder image's digest: %w", err)
+		return "", fmt.Errorf("record the %s's digest: %w", what, err)
 	}
-	log.Info("pushed the Go builder image", "image", ref.String(), "digest", d.String(), "duration", time.Since(start).Round(time.Second))
+	log.Info("pushed the "+what, "image", ref.String(), "digest", d.String(), "duration", time.Since(start).Round(time.Second))
 	return ref.String() + "@" + d.String(), nil
 }
 
@@ -178,12 +178,21 @@ func ensure(ctx context.Context, log *slog.Logger, reg registry.Client, ref name
 // and a changed image changes every program's inputs. A reference that
 // already names a digest is returned as is.
 func Pin(ctx context.Context, reg registry.Client, ref string) (string, error) {
+	return pin(ctx, reg, ref, "Go builder image", "CROSSBIN_GO_IMAGE")
+}
+
+// PinDebian is Pin for the Debian builder image.
+func PinDebian(ctx context.Context, reg registry.Client, ref string) (string, error) {
+	return pin(ctx, reg, ref, "Debian builder image", "CROSSBIN_DEBIAN_IMAGE")
+}
+
+func pin(ctx context.Context, reg registry.Client, ref, what, setting string) (string, error) {
 	if strings.Contains(ref, "@") {
 		return ref, nil
 	}
 	d, err := reg.Digest(ctx, ref)
 	if err != nil {
-		return "", fmt.Errorf("resolve the Go builder image %s to a digest: %w (set CROSSBIN_GO_IMAGE to an image this machine can read, e.g. pinned as name:tag@sha256:...)", ref, err)
+		return "", fmt.Errorf("resolve the %s %s to a digest: %w (set %s to an image this machine can read, e.g. pinned as name:tag@sha256:...)", what, ref, err, setting)
 	}
 	return ref + "@" + d.String(), nil
 }

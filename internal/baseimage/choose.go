@@ -39,24 +39,34 @@ type Choice struct {
 // when there is no Local or Docker Hub answers; else the one Local
 // assembles.
 func (c Choice) Image(ctx context.Context) (string, error) {
-	if c.Override != "" {
-		return c.Override, nil
-	}
 	goVersion := c.GoVersion
 	if goVersion == "" {
 		goVersion = GoVersion
 	}
-	if c.Local == nil {
-		return Upstream(goVersion), nil
+	var assemble func(context.Context) (string, error)
+	if c.Local != nil {
+		assemble = func(ctx context.Context) (string, error) { return c.Local.Assemble(ctx, goVersion) }
 	}
-	reachable := c.DockerHubReachable
+	return choose(ctx, c.Override, Upstream(goVersion), assemble, c.DockerHubReachable)
+}
+
+// choose is the rule both builder images follow: the override; else the
+// upstream image when nothing can be assembled here or Docker Hub answers;
+// else the assembled one.
+func choose(ctx context.Context, override, upstream string, assemble func(context.Context) (string, error), reachable func(context.Context) bool) (string, error) {
+	if override != "" {
+		return override, nil
+	}
+	if assemble == nil {
+		return upstream, nil
+	}
 	if reachable == nil {
 		reachable = probeDockerHub
 	}
 	if reachable(ctx) {
-		return Upstream(goVersion), nil
+		return upstream, nil
 	}
-	return c.Local.Assemble(ctx, goVersion)
+	return assemble(ctx)
 }
 
 // Assembler makes the Go builder image for a Go release where builds can

@@ -34,7 +34,7 @@ func TestEnsureByDigest(t *testing.T) {
 	run := func(repo string) string {
 		t.Helper()
 		ref, _ := name.NewTag(repo + "/golang:1.26.8-crossbin-0123456789ab")
-		got, err := ensure(ctx, log, reg, ref, record, build)
+		got, err := ensure(ctx, log, reg, ref, record, "Go builder image", build)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,6 +36,7 @@ type bakeGroup struct {
 type bakeTarget struct {
 	Context    string            `json:"context"`
 	Dockerfile string            `json:"dockerfile,omitempty"`
+	Target     string            `json:"target,omitempty"`
 	Contexts   map[string]string `json:"contexts,omitempty"`
 	Platforms  []string          `json:"platforms"`
 	Args       map[string]string `json:"args,omitempty"`
@@ -70,6 +71,9 @@ func BakeDefinition(reqs []BuildRequest) ([]byte, error) {
 	f := bakeFile{Group: map[string]bakeGroup{"default": {Targets: names}}, Target: map[string]bakeTarget{}}
 	secrets := map[string]string{}
 	for k, r := range reqs {
+		if r.LocalOutput != "" {
+			return nil, fmt.Errorf("bake %s: a local output is built alone (Export)", r.Label)
+		}
 		for _, p := range bakePaths(r) {
 			if !filepath.IsAbs(p) {
 				return nil, fmt.Errorf("bake %s: path %q is not absolute", r.Label, p)
@@ -78,6 +82,7 @@ func BakeDefinition(reqs []BuildRequest) ([]byte, error) {
 		t := bakeTarget{
 			Context:    literal(r.Context),
 			Dockerfile: literal(r.Dockerfile),
+			Target:     literal(r.Target),
 			Platforms:  []string{r.Platform.String()},
 			Args:       map[string]string{},
 			Attest:     []string{provenanceAttest(r.Provenance), "type=sbom,disabled=true"},
@@ -156,7 +161,10 @@ func BakeAllow(reqs []BuildRequest) []string {
 
 // outputAttrs is a request's --output, as BuildArgv passes it.
 func outputAttrs(r BuildRequest) []string {
-	if r.Repository == "" {
+	switch {
+	case r.LocalOutput != "":
+		return []string{"type=local", "dest=" + r.LocalOutput}
+	case r.Repository == "":
 		return []string{"type=cacheonly"}
 	}
 	out := []string{"type=image", "name=" + r.Repository, "push-by-digest=true", "name-canonical=true", "push=true"}

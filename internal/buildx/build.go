@@ -33,14 +33,30 @@ var ErrNoSpace = errors.New("the builder ran out of disk space (no space left on
 // pushed (from the request's metadata file). A failed build's error names
 // the failed step's own last lines (StepError), then buildx's last lines.
 func (b Builder) Build(ctx context.Context, req BuildRequest) (v1.Hash, error) {
+	if _, err := b.run(b.buildCommand(ctx, req), req.Label, "build"); err != nil {
+		return v1.Hash{}, err
+	}
+	return readDigest(req.MetadataFile)
+}
+
+// Export runs a build request whose output is a local directory
+// (req.LocalOutput), such as a C program's build record.
+func (b Builder) Export(ctx context.Context, req BuildRequest) error {
+	if req.LocalOutput == "" {
+		return fmt.Errorf("export %s: the request has no local output directory", req.Label)
+	}
+	_, err := b.run(b.buildCommand(ctx, req), req.Label, "build")
+	return err
+}
+
+// buildCommand is the buildx build command for req, its secrets in its
+// environment.
+func (b Builder) buildCommand(ctx context.Context, req BuildRequest) *exec.Cmd {
 	cmd := b.Client.Command(ctx, BuildArgv(req)...)
 	for id, v := range req.Secrets {
 		cmd.Env = append(cmd.Env, SecretEnv(id)+"="+v)
 	}
-	if _, err := b.run(cmd, req.Label, "build"); err != nil {
-		return v1.Hash{}, err
-	}
-	return readDigest(req.MetadataFile)
+	return cmd
 }
 
 // run runs a buildx command (what: its subcommand), its output prefixed

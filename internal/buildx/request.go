@@ -39,6 +39,12 @@ type BuildRequest struct {
 	Provenance string
 	// Label names the request in logs and prefixed output (not in argv).
 	Label string
+	// Target is the Dockerfile stage to build; empty: the last one.
+	Target string
+	// LocalOutput, when set, is the directory the target's file system is
+	// written to instead of an image pushed to Repository (C programs'
+	// build record, the sbom stage).
+	LocalOutput string
 }
 
 // BuildArgv is the buildx command line (after the client's prefix) for r.
@@ -73,6 +79,9 @@ func BuildArgv(r BuildRequest) []string {
 		provenance = r.Provenance
 	}
 	argv = append(argv, "--provenance="+provenance, "--sbom=false")
+	if r.Target != "" {
+		argv = append(argv, "--target", r.Target)
+	}
 	argv = append(argv, "--output", strings.Join(outputAttrs(r), ","))
 	if r.MetadataFile != "" {
 		argv = append(argv, "--metadata-file", r.MetadataFile)

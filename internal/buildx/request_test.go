@@ -33,6 +33,11 @@ func TestBuildArgv(t *testing.T) {
 			Repository: "ghcr.io/me/crossbin", MetadataFile: "/tmp/m.json",
 		}},
 		{"no-push", BuildRequest{Context: "dockerfiles/shfmt", Platform: platform.Platform{OS: "linux", Arch: "amd64"}}},
+		{"local-target", BuildRequest{
+			Context: "dockerfiles/tmux", Platform: platform.Platform{OS: "linux", Arch: "arm64"},
+			Args: map[string]string{"DEBIAN_IMAGE": "debian:trixie", "TRIPLE": "aarch64-linux-gnu"}, Contexts: map[string]string{"source": "/cache/tarball/tmux"},
+			Repository: "localhost:5000/crossbin", Target: "sbom", LocalOutput: "/tmp/record", SourceDateEpoch: 1728115200, Progress: "plain",
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			golden.Check(t, "build-"+tc.name+".argv", []byte(strings.Join(BuildArgv(tc.req), "\n")+"\n"))

@@ -13,6 +13,10 @@
 //     paths inside the repository, no module at all) adds
 //     `ARG GIT=<repository URL>`: its source is that repository at the tag
 //     VERSION, and its Dockerfile has a `source` stage taking it.
+//     A C or C++ program pins a release tarball instead: `ARG VERSION`
+//     (Renovate-annotated), `ARG URL=` naming ${VERSION} and
+//     `ARG SHA256=` (see Tarball); program.yaml's `build:` then says
+//     `from: tarball` and how it builds (system, options, packages, tools).
 //     Below the pins, the Dockerfile is rendered from one template and
 //     program.yaml's `build:` (internal/render, `mage dockerfiles`).
 //   - program.yaml: what the Dockerfile cannot say: which platforms have no
@@ -84,8 +88,9 @@ type Spec struct {
 // Build is the part of a Dockerfile that differs between programs.
 type Build struct {
 	// From is where the source comes from: "install" (`go install
-	// pkg@version`), "module" (the module's source, in a `source` stage) or
-	// "git" (the repository ARG GIT names, at the tag).
+	// pkg@version`), "module" (the module's source, in a `source` stage),
+	// "git" (the repository ARG GIT names, at the tag) or "tarball" (a C or
+	// C++ program's release tarball, ARG URL and ARG SHA256).
 	From string `yaml:"from"`
 	// LDFlags are added to -ldflags="-s -w", typically -X version stamps.
 	LDFlags string `yaml:"ldflags"`
@@ -102,6 +107,41 @@ type Build struct {
 	Repository string `yaml:"repository"`
 	// Note says why the program builds this way (the Dockerfile's header).
 	Note string `yaml:"note"`
+	// CGO builds a Go program with cgo: with the cross C toolchain the C
+	// programs build with, linked statically (see cgo.go). Its Debian
+	// libraries are Packages, its build-machine tools Tools.
+	CGO bool `yaml:"cgo"`
+	// Tags are Go build tags for every platform, beside the per-platform
+	// ones of Spec.Tags: a cgo program's netgo and osusergo, for example.
+	Tags []string `yaml:"tags"`
+
+	// The fields below are for C and C++ programs (from: tarball), whose
+	// source is the release tarball pinned by ARG URL and ARG SHA256;
+	// Packages and Tools also for Go programs with cgo.
+
+	// System is the build system: autotools, cmake, meson or make.
+	System string `yaml:"system"`
+	// Options are the program's own options, one word each: configure's
+	// (--enable-static), cmake's (-DWITH_X=OFF), meson setup's
+	// (-Dx=disabled), or make's variables (PREFIX=/usr).
+	Options []string `yaml:"options"`
+	// Targets are what make (or ninja) builds; default: its default target.
+	Targets []string `yaml:"targets"`
+	// Packages are the Debian libraries the program links, installed for
+	// the target through multiarch (libevent-dev becomes libevent-dev:arm64),
+	// with their static archives.
+	Packages []string `yaml:"packages"`
+	// Tools are Debian packages the build runs on the build machine
+	// (bison, autoconf).
+	Tools []string `yaml:"tools"`
+	// Binary is the built program's path in the build directory (the
+	// source tree for autotools and make, the build tree for cmake and
+	// meson); default the program's name.
+	Binary string `yaml:"binary"`
+	// Mirrors are more URLs of the same tarball, tried in order after ARG
+	// URL when it fails (Debian's pool often holds the same bytes as
+	// tool_${VERSION}.orig.tar.gz); every one is checked against SHA256.
+	Mirrors []string `yaml:"mirrors"`
 }
 
 // UpdatePolicy says which upstream releases `mage update` may pin.
@@ -144,10 +184,28 @@ type Program struct {
 	// SourceStage reports whether the Dockerfile has a `source` stage that
 	// a prepared module source can replace (--build-context source=...).
 	SourceStage bool
+	// Tarball is a C program's pinned release tarball; nil for Go
+	// programs, which have Module and Package instead.
+	Tarball *Tarball
 }
+
+// BuildsC reports whether the program's build compiles C, with the cross C
+// toolchain on the Debian builder image: a C program, or a Go program
+// with cgo.
+func (p Program) BuildsC() bool { return p.Tarball != nil || p.Build.CGO }
 
 // Dockerfile is the program's Dockerfile path.
 func (p Program) Dockerfile() string { return filepath.Join(p.Dir, "Dockerfile") }
+
+// Upstream is what the program is built from, in one phrase for tables and
+// logs: its module path, or for a C program its release tarball's URL at
+// the pinned version.
+func (p Program) Upstream() string {
+	if p.Tarball != nil {
+		return ExpandVersion(p.Tarball.URL, p.Version)
+	}
+	return p.Module
+}
 
 // Release is a module version as its project names the release: module
 // versions of pre-module repositories end in +incompatible, which the
@@ -275,6 +333,9 @@ func (p *Program) fromDockerfile(data []byte) error {
 	f, err := dockerfile.Parse(data)
 	if err != nil {
 		return err
+	}
+	if _, ok := f.Global("URL"); ok {
+		return p.fromTarballDockerfile(f)
 	}
 	mod, ok := f.Global("MODULE")
 	if !ok || mod.Value == "" {
@@ -405,6 +466,9 @@ func (p *Program) fromSpec(s Spec) error {
 	}
 	if len(p.Real()) == 0 {
 		return errors.New("every platform is unavailable: the program has no real build")
+	}
+	if err := p.tarballFromSpec(s); err != nil {
+		return err
 	}
 	if err := p.tagsFromSpec(s.Tags); err != nil {
 		return err

@@ -22,6 +22,9 @@
 //	CROSSBIN_GO_IMAGE       Go builder base image for the Dockerfiles' GO_IMAGE
 //	                        build argument (default: golang:<go>-alpine, or an image
 //	                        built locally when Docker Hub is unreachable)
+//	CROSSBIN_DEBIAN_IMAGE   Debian builder base image for C programs' DEBIAN_IMAGE
+//	                        build argument (default: debian:trixie, or an image
+//	                        assembled locally when Docker Hub is unreachable)
 //	CROSSBIN_TIMEOUT_SOURCE   bound on fetching and patching one program's source
 //	                          (module download, git), e.g. 15m (default)
 //	CROSSBIN_TIMEOUT_BUILD    bound on one platform's buildx build (default 60m)
@@ -36,6 +39,11 @@
 //	CROSSBIN_VERIFY_KEY     cosign public key file: `mage verify` checks the index
 //	                        signature with it, and publishing checks its own
 //	                        signature with it (default: the signing key's public half)
+//	CROSSBIN_TARBALL_MIRRORS comma-separated URL templates tried for every C
+//	                        program's release tarball after its own URL and
+//	                        mirrors: {sha256} is the pinned digest, {file}
+//	                        the upstream file name, e.g.
+//	                        https://mirror.example/tarballs/{sha256}
 //	CROSSBIN_TLOG           transparency log for signatures: off (default; none
 //	                        here, verify with --insecure-ignore-tlog=true), on
 //	                        (https://rekor.sigstore.dev) or a Rekor URL
@@ -46,6 +54,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +94,9 @@ type Config struct {
 	CacheDir string
 	// GoImage overrides the Go builder base image. Empty means automatic.
 	GoImage string
+	// DebianImage overrides the Debian builder base image C programs
+	// build on (CROSSBIN_DEBIAN_IMAGE). Empty means automatic.
+	DebianImage string
 	// Root is the crossbin repository worked on (dockerfiles/, patches/,
 	// unavailable/, README.md); default: the current directory.
 	Root string
@@ -104,6 +116,11 @@ type Config struct {
 	GoEnv map[string]string
 	// Signing is how published indexes are signed and checked.
 	Signing Signing
+	// TarballMirrors are URL templates tried for every release tarball
+	// after the program's own URLs (CROSSBIN_TARBALL_MIRRORS): {sha256} is
+	// the pinned digest, {file} the upstream URL's file name. Whatever
+	// they serve is checked against the pinned digest.
+	TarballMirrors []string
 }
 
 // Signing is where signing keys are and whether signatures go to a
@@ -203,6 +220,7 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 		Jobs:         DefaultJobs(d.CPUs, d.MemBytes),
 		CacheDir:     d.CacheDir,
 		GoImage:      get("CROSSBIN_GO_IMAGE"),
+		DebianImage:  get("CROSSBIN_DEBIAN_IMAGE"),
 		GoEnv:        map[string]string{},
 	}
 	c.Root = get("CROSSBIN_ROOT")
@@ -300,6 +318,16 @@ func FromEnv(env Env, goEnv map[string]string, d Defaults) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("CROSSBIN_TLOG=%q: want off, on (%s) or a Rekor URL", v, DefaultRekor))
 	}
+	for field := range strings.SplitSeq(get("CROSSBIN_TARBALL_MIRRORS"), ",") {
+		if field = strings.TrimSpace(field); field == "" {
+			continue
+		}
+		if err := checkMirror(field); err != nil {
+			errs = append(errs, fmt.Errorf("CROSSBIN_TARBALL_MIRRORS: %q: %w", field, err))
+			continue
+		}
+		c.TarballMirrors = append(c.TarballMirrors, field)
+	}
 	for _, name := range GoEnvNames {
 		if v := goEnv[name]; v != "" {
 			c.GoEnv[name] = v
@@ -325,6 +353,22 @@ func checkRepository(repo string) error {
 	}
 	if _, err := name.NewRepository(repo); err != nil {
 		return err
+	}
+	return nil
+}
+
+// checkMirror accepts an http(s) URL template that names the tarball by
+// {sha256} or {file}: a mirror serves many programs' tarballs, so a
+// template without either would give them all the same URL.
+func checkMirror(template string) error {
+	u, err := url.Parse(strings.NewReplacer("{sha256}", "x", "{file}", "x").Replace(template))
+	switch {
+	case err != nil:
+		return err
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return errors.New("want an http(s) URL template such as https://mirror.example/tarballs/{sha256}")
+	case !strings.Contains(template, "{sha256}") && !strings.Contains(template, "{file}"):
+		return errors.New("name the tarball with {sha256} or {file} in it")
 	}
 	return nil
 }

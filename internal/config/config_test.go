@@ -44,6 +44,7 @@ func TestFromEnvSettings(t *testing.T) {
 		"CROSSBIN_JOBS":          "3",
 		"CROSSBIN_CACHE_DIR":     "/tmp/cb",
 		"CROSSBIN_GO_IMAGE":      "golang:1.26-alpine",
+		"CROSSBIN_DEBIAN_IMAGE":  "debian:trixie-slim",
 		"MAGEFILE_VERBOSE":       "1",
 	}), nil, defaults)
 	if err != nil {
@@ -54,7 +55,7 @@ func TestFromEnvSettings(t *testing.T) {
 		t.Errorf("Platforms = %v; want %v", c.Platforms, want)
 	}
 	if c.Builder != "desktop-linux" || c.Embedded() || c.Image != "ghcr.io/me/crossbin" || c.PlanRepository() != "ghcr.io/upstream/crossbin" || c.RegistryPort != 5123 ||
-		c.Jobs != 3 || c.CacheDir != "/tmp/cb" || c.GoImage != "golang:1.26-alpine" || !c.Verbose {
+		c.Jobs != 3 || c.CacheDir != "/tmp/cb" || c.GoImage != "golang:1.26-alpine" || c.DebianImage != "debian:trixie-slim" || !c.Verbose {
 		t.Errorf("got %+v", c)
 	}
 }
@@ -87,6 +88,8 @@ func TestFromEnvErrors(t *testing.T) {
 		{"CROSSBIN_IMAGE", "ghcr.io/me/crossbin@sha256:0000000000000000000000000000000000000000000000000000000000000000", "without tag or digest"},
 		{"CROSSBIN_IMAGE", "UPPER/case", "CROSSBIN_IMAGE"},
 		{"CROSSBIN_PLAN_IMAGE", "ghcr.io/me/crossbin:latest", "CROSSBIN_PLAN_IMAGE=\"ghcr.io/me/crossbin:latest\": "},
+		{"CROSSBIN_TARBALL_MIRRORS", "mirror.example/{sha256}", `CROSSBIN_TARBALL_MIRRORS: "mirror.example/{sha256}": want an http(s) URL template`},
+		{"CROSSBIN_TARBALL_MIRRORS", "https://a.example/{file}, https://b.example/all.tar.gz", `"https://b.example/all.tar.gz": name the tarball with {sha256} or {file}`},
 	} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			_, err := FromEnv(envOf(map[string]string{tc.name: tc.value}), nil, defaults)
@@ -175,5 +178,15 @@ func TestFromEnvSigning(t *testing.T) {
 	}
 	if _, err := FromEnv(envOf(map[string]string{"CROSSBIN_TLOG": "yes"}), nil, defaults); err == nil || !strings.Contains(err.Error(), "CROSSBIN_TLOG") {
 		t.Errorf("CROSSBIN_TLOG=yes: err = %v, want one naming the setting", err)
+	}
+}
+
+func TestFromEnvTarballMirrors(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{"CROSSBIN_TARBALL_MIRRORS": " https://a.example/sha256/{sha256} ,, http://b.example/{file}"}), nil, defaults)
+	if err != nil || strings.Join(c.TarballMirrors, " ") != "https://a.example/sha256/{sha256} http://b.example/{file}" {
+		t.Fatalf("mirrors %q, err %v", c.TarballMirrors, err)
+	}
+	if c, _ := FromEnv(envOf(nil), nil, defaults); c.TarballMirrors != nil {
+		t.Errorf("default mirrors %q, want none", c.TarballMirrors)
 	}
 }

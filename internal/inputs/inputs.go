@@ -4,7 +4,11 @@
 // The digest covers the program's Dockerfile and spec, the patches that
 // apply to its pinned version, the unavailable/ program's sources when it
 // has unavailable platforms, which platforms are real, the Go builder image
-// and the build stack's tool versions. Publishing records it as the
+// and the build stack's tool versions. A C program's also covers its
+// release tarball (URL at the pinned version and sha256: the Dockerfile
+// pins them, and they are named again so the digest says so outright), its
+// build options, packages and tools (program.yaml) and the Debian builder
+// image it builds on; a Go program's digest does not depend on that image. Publishing records it as the
 // annotation Annotation on the program's index; `mage ci` compares it with
 // what the registry holds, so nothing changed means nothing built, and a
 // changed pin rebuilds exactly that program.
@@ -48,7 +52,10 @@ type Set struct {
 	Root    string // the repository root
 	Patches []patch.Patch
 	GoImage string
-	Tools   []Tool
+	// DebianImage is the Debian builder image C programs build on,
+	// pinned by digest.
+	DebianImage string
+	Tools       []Tool
 }
 
 // Of is the digest of everything prog's images are built from.
@@ -57,6 +64,12 @@ func (s Set) Of(prog catalog.Program) (string, error) {
 	fmt.Fprintf(h, "crossbin inputs %s\ngo image %s\n", recipe, s.GoImage)
 	for _, t := range s.Tools {
 		fmt.Fprintf(h, "tool %s %s\n", t.Module, t.Version)
+	}
+	if prog.BuildsC() {
+		fmt.Fprintf(h, "debian image %s\n", s.DebianImage)
+	}
+	if tb := prog.Tarball; tb != nil {
+		fmt.Fprintf(h, "tarball %s sha256:%s\n", catalog.ExpandVersion(tb.URL, prog.Version), tb.SHA256)
 	}
 	for _, pl := range prog.Platforms {
 		fmt.Fprintf(h, "platform %s available=%v\n", pl, prog.Available(pl))

@@ -92,3 +92,79 @@ func TestInputs(t *testing.T) {
 		t.Error("another program's patch changed the inputs")
 	}
 }
+
+// TestInputsTarball: a C program is rebuilt when its tarball, its build
+// options, packages or tools, or the Debian builder image change; a Go
+// program does not depend on the Debian image.
+func TestInputsTarball(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "dockerfiles", "tmux")
+	os.MkdirAll(dir, 0o755)
+	for _, f := range []string{"Dockerfile", catalog.SpecFile} {
+		data, err := os.ReadFile(filepath.Join("..", "render", "testdata", "c", "tmux", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), data, 0o644)
+	}
+	for _, f := range unavailableFiles {
+		os.MkdirAll(UnavailableDir(root), 0o755)
+		os.WriteFile(filepath.Join(UnavailableDir(root), f), []byte(f), 0o644)
+	}
+	load := func() catalog.Program {
+		t.Helper()
+		p, err := catalog.LoadProgram(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	debian := func(img string) Set {
+		s := set(root, nil, "golang:1.26.8-alpine")
+		s.DebianImage = img
+		return s
+	}
+	base, err := debian("debian:trixie@sha256:1").Of(load())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other, _ := debian("debian:trixie@sha256:2").Of(load()); other == base {
+		t.Error("the Debian builder image did not change the inputs")
+	}
+	change := func(what, file, old, new string) {
+		t.Helper()
+		f := filepath.Join(dir, file)
+		data, _ := os.ReadFile(f)
+		if !strings.Contains(string(data), old) {
+			t.Fatalf("%s lacks %q", f, old)
+		}
+		os.WriteFile(f, []byte(strings.Replace(string(data), old, new, 1)), 0o644)
+		got, err := debian("debian:trixie@sha256:1").Of(load())
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got == base {
+			t.Errorf("%s did not change the inputs", what)
+		}
+		base = got
+	}
+	change("the tarball's sha256", "Dockerfile", "ARG SHA256=16216bd0", "ARG SHA256=26216bd0")
+	change("the tarball's URL", "Dockerfile", "releases/download/", "releases/download//")
+	change("a build option", catalog.SpecFile, "[--enable-static]", "[--enable-static, --disable-utf8proc]")
+	change("a package", catalog.SpecFile, "[libevent-dev, libncurses-dev]", "[libevent-dev, libncurses-dev, libutempter-dev]")
+	change("a tool", catalog.SpecFile, "[bison]", "[bison, byacc]")
+
+	_, dlv := scratch(t, "dlv")
+	goA, _ := debian("debian:trixie@sha256:1").Of(dlv)
+	goB, _ := debian("debian:trixie@sha256:2").Of(dlv)
+	if goA != goB {
+		t.Error("a Go program's inputs depend on the Debian builder image")
+	}
+	// A Go program with cgo builds on it: its inputs do.
+	dlv.Build.CGO = true
+	cgoA, _ := debian("debian:trixie@sha256:1").Of(dlv)
+	cgoB, _ := debian("debian:trixie@sha256:2").Of(dlv)
+	if cgoA == cgoB {
+		t.Error("a cgo program's inputs do not depend on the Debian builder image")
+	}
+}

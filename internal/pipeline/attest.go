@@ -12,6 +12,8 @@ import (
 	"github.com/crossbin/crossbin/internal/attest"
 	"github.com/crossbin/crossbin/internal/registry"
 	"github.com/crossbin/crossbin/internal/source"
+	"github.com/crossbin/crossbin/internal/verify"
+	"github.com/spdx/tools-golang/spdx"
 )
 
 // Attester attaches an SBOM to one built image and returns the image's
@@ -21,7 +23,8 @@ type Attester interface {
 }
 
 // AttestStep writes an SBOM for every image this run built, from the Go
-// build info of the binary inside it (internal/attest), and attaches it
+// build info of the binary inside it or, for a C program, from the build
+// record its build step exported (internal/attest), and attaches it
 // beside BuildKit's provenance. Images built elsewhere (a distributed
 // run's records) came with theirs; VerifyStep checks both kinds.
 type AttestStep struct{}
@@ -80,6 +83,29 @@ func (a sbomAttester) Attest(ctx context.Context, o Outcome, src source.Source, 
 	if _, err := registry.ExtractFile(img, "bin/"+prog.Name, bin); err != nil {
 		return nil, err
 	}
+	doc, err := sbom(bin, o, src, released)
+	if err != nil {
+		return nil, err
+	}
+	stmt, err := attest.Statement(doc, attest.Image{Name: a.repo, Digest: o.Digest})
+	if err != nil {
+		return nil, err
+	}
+	return a.reg.Attach(ctx, a.repo, o.Digest, o.Attestations, stmt, attest.PredicateSPDX)
+}
+
+// sbom is the SBOM of the job's binary: a C program's from its build
+// record, every other (Go programs, unavailable platforms) from the
+// binary's Go build info.
+func sbom(bin string, o Outcome, src source.Source, released time.Time) (*spdx.Document, error) {
+	prog := o.Program
+	if prog.Tarball != nil && !o.Unavailable {
+		rec, err := attest.ReadBuildRecord(o.Record)
+		if err != nil {
+			return nil, err
+		}
+		return attest.CSBOMFromFile(bin, rec, verify.CSubject(prog, o.Platform, released))
+	}
 	subject := attest.Subject{Name: prog.Name, Module: prog.Module, Version: prog.Version, Platform: o.Platform, Released: released, Unavailable: o.Unavailable}
 	for _, p := range src.Applied {
 		ap := attest.Patch{Name: p.Name}
@@ -91,13 +117,5 @@ func (a sbomAttester) Attest(ctx context.Context, o Outcome, src source.Source, 
 		}
 		subject.Patches = append(subject.Patches, ap)
 	}
-	doc, err := attest.SBOMFromFile(bin, subject)
-	if err != nil {
-		return nil, err
-	}
-	stmt, err := attest.Statement(doc, attest.Image{Name: a.repo, Digest: o.Digest})
-	if err != nil {
-		return nil, err
-	}
-	return a.reg.Attach(ctx, a.repo, o.Digest, o.Attestations, stmt, attest.PredicateSPDX)
+	return attest.SBOMFromFile(bin, subject)
 }

@@ -234,7 +234,9 @@ func (b *building) batch(ctx context.Context, refs []ref) error {
 			if k < len(res.Times) && res.Times[k] > 0 {
 				o.Duration = res.Times[k]
 			}
-			o.Err = b.split(ctx, o, res.Digests[k])
+			if o.Err = b.split(ctx, o, res.Digests[k]); o.Err == nil {
+				o.Err = b.record(ctx, o, reqs[k])
+			}
 		}
 		return nil
 	})
@@ -253,7 +255,10 @@ func (b *building) one(ctx context.Context, r ref, announce bool) {
 		if err != nil {
 			return err
 		}
-		return b.split(ctx, o, pushed)
+		if err := b.split(ctx, o, pushed); err != nil {
+			return err
+		}
+		return b.record(ctx, o, req)
 	})
 	o.Duration, o.Err = time.Since(start), err
 }
@@ -263,6 +268,20 @@ func (b *building) split(ctx context.Context, o *Outcome, pushed v1.Hash) error 
 	p, err := b.Registry.Split(ctx, b.Repository, pushed)
 	o.Digest, o.Attestations = p.Image, p.Attestations
 	return err
+}
+
+// record exports a C program's build record (what its SBOM names) for o,
+// built with req: the image's build again, its record stage to a local
+// directory, from BuildKit's cache.
+func (b *building) record(ctx context.Context, o *Outcome, req buildx.BuildRequest) error {
+	if o.Program.Tarball == nil || o.Unavailable {
+		return nil
+	}
+	o.Record = strings.TrimSuffix(req.MetadataFile, ".json") + "-record"
+	if err := b.Builder.Export(ctx, RecordRequest(req, o.Record)); err != nil {
+		return fmt.Errorf("the build record (stage %s) for the SBOM: %w", RecordStage, err)
+	}
+	return nil
 }
 
 // done logs o's result with the progress and the time left and, for a

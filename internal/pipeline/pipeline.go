@@ -6,7 +6,8 @@
 //	build   → every job through one bounded pool, the longest expected
 //	          first (Durations), pushed by digest with BuildKit's
 //	          provenance (Builder)
-//	attest  → an SBOM per image from its binary's Go build info (Attester)
+//	attest  → an SBOM per image from its binary's Go build info, or a C
+//	          binary's build record (Attester)
 //	verify  → every pushed image pulled and checked, its binary run in a
 //	          sandbox, its SBOM and provenance checked against it (Checker)
 //	publish → the digests merged into one index pushed by digest and read
@@ -44,9 +45,11 @@ import (
 )
 
 // Builder builds one job's request and returns the pushed image's digest;
-// buildx.Builder is the real one.
+// Export builds a request into a local directory (a C program's build
+// record, RecordRequest). buildx.Builder is the real one.
 type Builder interface {
 	Build(ctx context.Context, req buildx.BuildRequest) (v1.Hash, error)
+	Export(ctx context.Context, req buildx.BuildRequest) error
 }
 
 // Sources prepares a program's source for its real platforms;
@@ -78,6 +81,12 @@ type Options struct {
 	Registry registry.Client
 	// GoImage is the Go builder image for the Dockerfiles' GO_IMAGE.
 	GoImage string
+	// DebianImage is the Debian builder image C programs (release
+	// tarballs) build on, for their Dockerfiles' DEBIAN_IMAGE; "" for a
+	// run without C programs. DebianErr is why there is none: the plan
+	// step fails each C program with it, and the others build.
+	DebianImage string
+	DebianErr   error
 	// Repository receives the images, e.g. 127.0.0.1:5000/crossbin.
 	Repository string
 	// Jobs bounds how many platforms build (and verify) at once.
@@ -151,8 +160,12 @@ type Outcome struct {
 	Digest       v1.Hash
 	Attestations []v1.Hash
 	Duration     time.Duration
-	Verify       verify.Result
-	Err          error
+	// Record is the directory holding a C program's build record (its
+	// Dockerfile's sbom stage), which its SBOM is made from; "" for Go
+	// programs and unavailable platforms.
+	Record string
+	Verify verify.Result
+	Err    error
 }
 
 // Report is one program's run.

@@ -90,6 +90,82 @@ func TestRequestArgv(t *testing.T) {
 	}
 }
 
+// debianOptions are a run's options with a Debian builder image, and a
+// proxy whose credentials must reach no build argument.
+func debianOptions() Options {
+	return Options{
+		GoImage: "golang:1.26.8-alpine", DebianImage: "localhost:5000/crossbin/debian:trixie-0123@sha256:" + strings.Repeat("ab", 32),
+		Repository: "localhost:5000/crossbin", Root: "/repo",
+		GoEnv: map[string]string{"GOPROXY": "https://user:secret@proxy.example", "GOFLAGS": "-buildvcs=false"},
+	}
+}
+
+// renderExample is one of the examples under internal/render/testdata/,
+// in dockerfiles/<name> as the catalog would hold it.
+func renderExample(t *testing.T, kind, name string) catalog.Program {
+	t.Helper()
+	prog, err := catalog.LoadProgram(filepath.Join("..", "render", "testdata", kind, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog.Dir = "dockerfiles/" + name
+	return prog
+}
+
+// TestRequestArgvTarball: a C program gets the Debian builder image, the C
+// target variables and its unpacked tarball as the source context, and
+// none of the Go settings; its unavailable platforms still build the Go
+// stand-in with them.
+func TestRequestArgvTarball(t *testing.T) {
+	opt := debianOptions()
+	released := time.Date(2024, 10, 10, 8, 0, 0, 0, time.UTC)
+	// The C examples the Dockerfile template is tested with.
+	prog := renderExample(t, "c", "tmux")
+	for _, pl := range []string{"linux/arm64", "linux/arm/v7", "linux/loong64"} {
+		job := NewJob(prog, mustParse(t, pl))
+		req := Request(opt, job, "/cache/source/tarball/tmux-3.5a-16216bd0877170dfcc64157085", released, "/tmp/metadata.json")
+		argv := strings.Join(buildx.BuildArgv(req), "\n") + "\n"
+		if !job.Unavailable && (strings.Contains(argv, "GO") || req.Secrets != nil) {
+			t.Errorf("%s: a C build gets Go settings:\n%s", pl, argv)
+		}
+		golden.Check(t, "tmux-"+strings.ReplaceAll(pl, "/", "-")+".argv", []byte(argv))
+		if pl == "linux/arm64" {
+			record := strings.Join(buildx.BuildArgv(RecordRequest(req, "/tmp/work/0-linux-arm64-record")), "\n") + "\n"
+			golden.Check(t, "tmux-linux-arm64-sbom.argv", []byte(record))
+		}
+	}
+}
+
+// TestRequestArgvCgo: a Go program with cgo gets the Go settings and
+// variables and, for its C toolchain, the Debian builder image and the C
+// target variables; credentials stay in the netrc secret.
+func TestRequestArgvCgo(t *testing.T) {
+	opt := debianOptions()
+	released := time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC)
+	// The cgo example the Dockerfile template is tested with.
+	prog := renderExample(t, "cgo", "sqlite-example")
+	for _, pl := range []string{"linux/arm64", "linux/loong64"} {
+		job := NewJob(prog, mustParse(t, pl))
+		req := Request(opt, job, "/gomod/"+prog.Module+"@"+prog.Version, released, "/tmp/metadata.json")
+		argv := strings.Join(buildx.BuildArgv(req), "\n") + "\n"
+		for _, want := range []string{"GO_IMAGE=", "GOARCH=", "DEBIAN_IMAGE=", "TRIPLE=", "CROSS_PACKAGES="} {
+			if !strings.Contains(argv, "\n"+want) {
+				t.Errorf("%s: no %s in\n%s", pl, want, argv)
+			}
+		}
+		if strings.Contains(argv, "user:secret") || req.Secrets["netrc"] == "" {
+			t.Errorf("%s: the proxy's credentials belong in the netrc secret only:\n%s", pl, argv)
+		}
+		golden.Check(t, "sqlite-example-"+strings.ReplaceAll(pl, "/", "-")+".argv", []byte(argv))
+	}
+	// Its unavailable platforms build the Go stand-in, without C.
+	prog.Unavailable = map[platform.Platform]string{mustParse(t, "linux/loong64"): "no"}
+	req := Request(opt, NewJob(prog, mustParse(t, "linux/loong64")), "", released, "/tmp/metadata.json")
+	if _, ok := req.Args["DEBIAN_IMAGE"]; ok || req.Args["TRIPLE"] != "" {
+		t.Errorf("unavailable cgo platform gets the C toolchain: %v", req.Args)
+	}
+}
+
 func TestTable(t *testing.T) {
 	dlv := program(t, "dlv")
 	dlv.Version = "v1.6.1" // stable across updates
@@ -109,4 +185,17 @@ func TestTable(t *testing.T) {
 		Duration: 40 * time.Second,
 	}
 	golden.Check(t, "table.txt", []byte(rep.Table()))
+}
+
+// TestTableNamesTarball: a C program's summary names its release tarball,
+// where a Go program's names its module.
+func TestTableNamesTarball(t *testing.T) {
+	prog, err := catalog.LoadProgram(filepath.Join("..", "render", "testdata", "c", "tmux"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(Report{Program: prog}.Table(), "\n")
+	if want := "tmux 3.5a (https://github.com/tmux/tmux/releases/download/3.5a/tmux-3.5a.tar.gz)"; first != want {
+		t.Errorf("table starts %q, want %q", first, want)
+	}
 }

@@ -12,7 +12,7 @@ import (
 // Table renders the report as the summary printed after a build.
 func (r Report) Table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s (%s)\n", r.Program.Name, r.Program.Version, r.Program.Module)
+	fmt.Fprintf(&b, "%s %s (%s)\n", r.Program.Name, r.Program.Version, r.Program.Upstream())
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLATFORM\tRESULT\tPATCHES\tSIZE\tDURATION\tCHECK")
 	for _, o := range r.Outcomes {

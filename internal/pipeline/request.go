@@ -7,24 +7,24 @@ import (
 
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/inputs"
+	"github.com/crossbin/crossbin/internal/platform"
 )
 
 // Request is the build request for one job. sourceDir is the program's
 // prepared source for the job's platform; released is its release time.
+//
+// A Go program (and every unavailable platform, which builds the Go
+// program in unavailable/) gets the Go builder image, the go tool's
+// settings and the Go platform variables; a C program (a release tarball)
+// gets the Debian builder image and the C target variables instead, and
+// none of the go tool's settings, which it would not read. A Go program
+// with cgo gets both: the Go settings, and the Debian image and C
+// variables for its C toolchain.
 func Request(opt Options, job Job, sourceDir string, released time.Time, metadataFile string) buildx.BuildRequest {
 	prog := job.Program
-	// VERSION is passed even though it is the Dockerfile's default, so
-	// the program's pin (or a caller's override of it) is what gets built.
-	args, netrc := buildEnv(opt.GoEnv)
-	args["GO_IMAGE"], args["VERSION"], args["CREATED"] = opt.GoImage, prog.Version, released.Format(time.RFC3339)
-	goEnv, _ := job.Platform.GoEnv() // the catalog only holds valid platforms
-	for _, v := range goEnv {
-		args[v.Name] = v.Value
-	}
 	req := buildx.BuildRequest{
 		Context:         prog.Dir,
 		Platform:        job.Platform,
-		Args:            args,
 		Repository:      opt.Repository,
 		MetadataFile:    metadataFile,
 		SourceDateEpoch: released.Unix(),
@@ -32,9 +32,32 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 		Provenance:      "mode=max",
 		Label:           job.String(),
 	}
-	if netrc != "" {
-		req.Secrets = map[string]string{"netrc": netrc}
+	var args map[string]string
+	var vars []platform.Var
+	if prog.Tarball != nil && !job.Unavailable {
+		args = map[string]string{"DEBIAN_IMAGE": opt.DebianImage}
+		vars, _ = job.Platform.CEnv() // the catalog only holds platforms with a C toolchain
+	} else {
+		var netrc string
+		args, netrc = buildEnv(opt.GoEnv)
+		args["GO_IMAGE"] = opt.GoImage
+		if netrc != "" {
+			req.Secrets = map[string]string{"netrc": netrc}
+		}
+		vars, _ = job.Platform.GoEnv() // the catalog only holds valid platforms
+		if prog.Build.CGO && !job.Unavailable {
+			args["DEBIAN_IMAGE"] = opt.DebianImage
+			cvars, _ := job.Platform.CEnv() // the catalog holds cgo platforms with a C toolchain
+			vars = append(vars, cvars...)
+		}
 	}
+	// VERSION is passed even though it is the Dockerfile's default, so
+	// the program's pin (or a caller's override of it) is what gets built.
+	args["VERSION"], args["CREATED"] = prog.Version, released.Format(time.RFC3339)
+	for _, v := range vars {
+		args[v.Name] = v.Value
+	}
+	req.Args = args
 	if job.Unavailable {
 		dir := inputs.UnavailableDir(opt.Root)
 		req.Context, req.Dockerfile = dir, filepath.Join(dir, "Dockerfile")
@@ -47,5 +70,20 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 	if prog.SourceStage {
 		req.Contexts = map[string]string{"source": sourceDir}
 	}
+	return req
+}
+
+// RecordStage is the C Dockerfiles' stage that holds the build record.
+const RecordStage = "sbom"
+
+// RecordRequest is req (a C program's image build) again, for its build
+// record: the sbom stage written to dir. Its arguments and contexts are
+// req's, so BuildKit takes the build stage from the image build's cache;
+// the record's sha256 of the binary shows that it did (attest.CSBOMFromFile
+// refuses a record of another binary).
+func RecordRequest(req buildx.BuildRequest, dir string) buildx.BuildRequest {
+	req.Target, req.LocalOutput = RecordStage, dir
+	req.Provenance, req.MetadataFile = "", ""
+	req.Label += " sbom"
 	return req
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,8 +51,10 @@ type fakes struct {
 	failAtt  map[string]bool // by job
 	// batch makes the run's Builder a BatchBuilder (batching); batches
 	// records each batch's labels.
-	batch   bool
-	batches [][]string
+	batch    bool
+	batches  [][]string
+	exported []buildx.BuildRequest
+	records  []string // the build records Attest was given
 }
 
 // batching is fakes with batches, as bake builds them: a batch fails as a
@@ -105,6 +108,14 @@ func (b batching) BuildBatch(ctx context.Context, dir, label string, reqs []buil
 		res.Times[k] = time.Duration(k+1) * time.Second
 	}
 	return res, nil
+}
+
+// Export records the request (a C program's build record).
+func (f *fakes) Export(_ context.Context, req buildx.BuildRequest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.exported = append(f.exported, req)
+	return nil
 }
 
 func (f *fakes) Prepare(ctx context.Context, prog catalog.Program, pls []platform.Platform) (source.Prepared, error) {
@@ -175,6 +186,9 @@ func (f *fakes) Attest(_ context.Context, o Outcome, _ source.Source, released t
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.attested = append(f.attested, o.String())
+	if o.Record != "" {
+		f.records = append(f.records, o.Record)
+	}
 	if released.IsZero() || f.failAtt[o.String()] {
 		return nil, errors.New("build info: not a Go binary")
 	}
@@ -826,5 +840,119 @@ func TestRunLongestFirst(t *testing.T) {
 				t.Errorf("recorded %v; want the new program's build too", tb)
 			}
 		})
+	}
+}
+
+// TestRunTarballFailures: a C program whose release tarball is not the
+// pinned bytes, or cannot be fetched from any URL, fails in the source
+// step with the source package's error; nothing of it is built and no tag
+// moves, while the other program publishes.
+func TestRunTarballFailures(t *testing.T) {
+	tampered := []byte("not the release")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "tampered") {
+			w.Write(tampered)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	want := strings.Repeat("0", 64)
+	for _, tc := range []struct{ file, err string }{
+		{"tampered-${VERSION}.tar.gz", "tampered-v1.0.0.tar.gz served a tarball with sha256 "},
+		{"gone-${VERSION}.tar.gz", "every URL failed"},
+	} {
+		f := &fakes{}
+		c := fakeProgram(t, "c", "linux/arm64")
+		c.Tarball = &catalog.Tarball{URL: srv.URL + "/" + tc.file, SHA256: want}
+		f.repo = registrytest.ServeWith(t, nil)
+		opt := Options{Builder: f, Checker: f, Attester: f, Repository: f.repo, Jobs: 2, Root: "/repo",
+			Sources: tarballSources{source.Preparer{CacheDir: t.TempDir(), HTTP: srv.Client(), Log: slog.New(slog.DiscardHandler)}, f}}
+		res, err := Run(context.Background(), opt, []Target{{Program: c, Publish: true}, {Program: fakeProgram(t, "good", "linux/amd64"), Publish: true}})
+		if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "c v1.0.0: release tarball") {
+			t.Errorf("%s: err = %v", tc.file, err)
+		}
+		if res.Reports[0].TagsMoved() || published(t, f.repo+":c") != nil || published(t, f.repo+":c-v1.0.0") != nil {
+			t.Errorf("%s: tags moved for a program whose tarball failed", tc.file)
+		}
+		if len(f.built) != 1 || f.built[0].Label != "good linux/amd64" || !res.Reports[1].TagsMoved() {
+			t.Errorf("%s: built %v", tc.file, f.built)
+		}
+	}
+}
+
+// tarballSources prepares C programs' sources with the real Preparer and
+// the others with the fakes.
+type tarballSources struct {
+	real source.Preparer
+	fake *fakes
+}
+
+func (s tarballSources) Prepare(ctx context.Context, prog catalog.Program, pls []platform.Platform) (source.Prepared, error) {
+	if prog.Tarball != nil {
+		return s.real.Prepare(ctx, prog, pls)
+	}
+	return s.fake.Prepare(ctx, prog, pls)
+}
+
+// TestRunWithoutDebianImage: a run whose Debian builder image could not be
+// had fails its C programs and Go programs with cgo with the reason and
+// builds the other Go ones.
+func TestRunWithoutDebianImage(t *testing.T) {
+	f := &fakes{}
+	c := fakeProgram(t, "c", "linux/arm64")
+	c.Tarball = &catalog.Tarball{URL: "https://example.com/c-${VERSION}.tar.gz", SHA256: strings.Repeat("0", 64)}
+	cg := fakeProgram(t, "cg", "linux/arm64")
+	cg.Build.CGO = true
+	f.repo = registrytest.ServeWith(t, nil)
+	opt := Options{Builder: f, Checker: f, Attester: f, Sources: f, Repository: f.repo, Jobs: 2, Root: "/repo",
+		DebianErr: errors.New("assemble the Debian builder image: mmdebstrap: mirror unreachable")}
+	res, err := Run(context.Background(), opt, []Target{{Program: c, Publish: true}, {Program: cg, Publish: true}, {Program: fakeProgram(t, "good", "linux/amd64"), Publish: true}})
+	for _, want := range []string{
+		"c is a C program, but there is no Debian builder image: assemble the Debian builder image: mmdebstrap: mirror unreachable",
+		"cg is a Go program with cgo, but there is no Debian builder image: assemble the Debian builder image",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant %q", err, want)
+		}
+	}
+	if res.Reports[0].TagsMoved() || res.Reports[1].TagsMoved() || len(f.built) != 1 || f.built[0].Label != "good linux/amd64" || !res.Reports[2].TagsMoved() {
+		t.Errorf("built %v, reports %+v", f.built, res.Reports)
+	}
+}
+
+// TestRunExportsCBuildRecord: each real platform of a C program has its
+// build record exported with the image build's own arguments, and the
+// attest step gets it; an unavailable platform (the Go stand-in) and a Go
+// program get none.
+func TestRunExportsCBuildRecord(t *testing.T) {
+	f := &fakes{}
+	c := fakeProgram(t, "c", "linux/arm64", "linux/riscv64", "linux/loong64!")
+	c.Tarball = &catalog.Tarball{URL: "https://example.com/c-${VERSION}.tar.gz", SHA256: strings.Repeat("0", 64)}
+	f.repo = registrytest.ServeWith(t, nil)
+	opt := Options{Builder: f, Checker: f, Attester: f, Sources: f, Repository: f.repo, Jobs: 2, Root: "/repo", DebianImage: "debian:trixie@sha256:" + strings.Repeat("a", 64)}
+	if _, err := Run(context.Background(), opt, []Target{{Program: c}, {Program: fakeProgram(t, "good", "linux/amd64")}}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, req := range f.exported {
+		var image buildx.BuildRequest
+		for _, b := range f.built {
+			if b.Label+" sbom" == req.Label {
+				image = b
+			}
+		}
+		if req.Target != RecordStage || req.LocalOutput == "" || req.Provenance != "" || !maps.Equal(req.Args, image.Args) || !maps.Equal(req.Contexts, image.Contexts) {
+			t.Errorf("%s: %+v, image %+v", req.Label, req, image)
+		}
+		got = append(got, req.Label)
+	}
+	slices.Sort(got)
+	if strings.Join(got, ",") != "c linux/arm64 sbom,c linux/riscv64 sbom" {
+		t.Errorf("exported %v", got)
+	}
+	slices.Sort(f.records)
+	if len(f.records) != 2 || f.records[0] == f.records[1] {
+		t.Errorf("records given to attest: %v", f.records)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/inputs"
 	"github.com/crossbin/crossbin/internal/platform"
 	"github.com/crossbin/crossbin/internal/registry"
@@ -135,6 +136,8 @@ func (PlanStep) Run(_ context.Context, c *Context) error {
 		case t.Built != nil:
 			c.Reports[i].Outcomes = slices.Clone(t.Built)
 			continue
+		case DebianMissing(t.Program, c.DebianErr) != nil:
+			err = DebianMissing(t.Program, c.DebianErr)
 		case t.Jobs != nil:
 			jobs = t.Jobs
 		default:
@@ -150,6 +153,20 @@ func (PlanStep) Run(_ context.Context, c *Context) error {
 		}
 	}
 	return nil
+}
+
+// DebianMissing is why prog cannot be built when the run has no Debian
+// builder image (why is the reason): nil for a program that builds no C
+// (a Go program without cgo), or when there is an image.
+func DebianMissing(prog catalog.Program, why error) error {
+	if why == nil || !prog.BuildsC() {
+		return nil
+	}
+	kind := "a C program"
+	if prog.Tarball == nil {
+		kind = "a Go program with cgo"
+	}
+	return fmt.Errorf("%s is %s, but there is no Debian builder image: %w", prog.Name, kind, why)
 }
 
 // SourceStep prepares the source of every target that has jobs to build.

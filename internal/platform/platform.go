@@ -20,6 +20,12 @@
 // ppc64le/power8..power10, GORISCV64 for riscv64/rva20u64.., GOMIPS and
 // GOMIPS64 for the MIPS float ABI). This replaces the shell case statements
 // that Dockerfiles traditionally carry (xcputranslate, tonistiigi/xx).
+//
+// CrossC and CEnv do the same for C and C++: the GNU triple, the Debian
+// trixie packages of the cross compiler and C library, the float-ABI flags,
+// and whether Debian has the architecture's libraries through multiarch.
+// They are columns of the one table in names.go, beside the QEMU, Debian
+// and Alpine names: a new platform is one row.
 package platform
 
 import (

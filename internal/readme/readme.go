@@ -21,7 +21,8 @@ const (
 )
 
 // Table renders the catalog: program, pinned version, where its source
-// comes from, real and unavailable platforms, and its tags in repo.
+// comes from (the module proxy, a git tag, or a C program's release
+// tarball, linked at the pinned version), real and unavailable platforms, and its tags in repo.
 func Table(c catalog.Catalog, repo string) string {
 	var b strings.Builder
 	b.WriteString("| program | version | source | real builds | unavailable | image tags |\n|---|---|---|---|---|---|\n")
@@ -39,8 +40,11 @@ func Table(c catalog.Catalog, repo string) string {
 			unavailable = []string{"–"}
 		}
 		source := "module proxy"
-		if p.Git != "" {
+		switch {
+		case p.Git != "":
 			source, git = fmt.Sprintf("[git tag](%s) ¹", strings.TrimSuffix(p.Git, ".git")), true
+		case p.Tarball != nil:
+			source = fmt.Sprintf("[release tarball](%s) (C)", p.Upstream())
 		}
 		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s | `%s` |\n", p.Name, p.Homepage, p.Version, source,
 			strings.Join(real, " "), strings.Join(unavailable, " "), strings.Join(registry.TagsOf(repo, p).All(), "`, `"))

@@ -44,6 +44,7 @@ func TestTableMarksGitSources(t *testing.T) {
 	c := catalog.Catalog{Programs: []catalog.Program{
 		{Name: "docker", Homepage: "https://github.com/docker/cli", Version: "v29.9.1+incompatible"},
 		{Name: "kubectl", Homepage: "https://kubernetes.io", Version: "v1.37.2", Git: "https://github.com/kubernetes/kubernetes.git"},
+		{Name: "tmux", Homepage: "https://github.com/tmux/tmux", Version: "3.5a", Tarball: &catalog.Tarball{URL: "https://github.com/tmux/tmux/releases/download/${VERSION}/tmux-${VERSION}.tar.gz"}},
 	}}
 	table := Table(c, "r")
 	for _, want := range []string{
@@ -51,6 +52,8 @@ func TestTableMarksGitSources(t *testing.T) {
 		"`r:docker-v29.9.1` |",
 		"| [kubectl](https://kubernetes.io) | v1.37.2 | [git tag](https://github.com/kubernetes/kubernetes) ¹ |",
 		"¹ Cloned from its git repository at the release tag",
+		"| [tmux](https://github.com/tmux/tmux) | 3.5a | [release tarball](https://github.com/tmux/tmux/releases/download/3.5a/tmux-3.5a.tar.gz) (C) |",
+		"`r:tmux`, `r:tmux-3.5a` |",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)

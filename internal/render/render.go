@@ -1,7 +1,10 @@
 // Package render writes the catalog's Dockerfiles from one template: the
-// pins at the top of each Dockerfile (MODULE, VERSION, PACKAGE, GIT — what
-// `mage update` and Renovate rewrite) and the program's build spec
-// (program.yaml's `build:`) are the inputs; everything else is shared.
+// pins at the top of each Dockerfile (MODULE, VERSION, PACKAGE, GIT, or a C
+// program's VERSION, URL and SHA256 — what `mage update` and Renovate
+// rewrite) and the program's build spec (program.yaml's `build:`) are the
+// inputs; everything else is shared. The cross C toolchain's stage is one
+// definition for C programs and Go programs with cgo, whose build stage
+// runs on it with the Go toolchain copied in.
 // Each rendered Dockerfile still builds alone with `docker buildx build`.
 package render
 
@@ -16,6 +19,7 @@ import (
 
 	"github.com/crossbin/crossbin/internal/atomicfile"
 	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/platform"
 )
 
 //go:embed Dockerfile.tmpl
@@ -31,7 +35,45 @@ type data struct {
 	Args                          []string
 	Fetch                         string
 	Note                          []string
-	Tags                          bool
+	// Tags reports per-platform build tags (the TAGS argument).
+	Tags bool
+	// TagsFlag is the go command's -tags flag with a leading space:
+	// build: tags, and the per-platform TAGS argument; empty for none.
+	TagsFlag string
+	// C is set for a C or C++ program (from: tarball).
+	C *cData
+	// Toolchain is set for a build with the cross C toolchain: a C
+	// program's, or a Go program's with cgo.
+	Toolchain *toolchainData
+}
+
+// toolchainData is what the cross C toolchain's stages read.
+type toolchainData struct {
+	// Tools and Packages are the apt-get install words: build-machine
+	// tools, and the target's libraries as NAME:"$DEBARCH".
+	Tools, Packages []string
+	// Platforms for crossbin's platform table, for the standalone case.
+	Platforms []cPlatform
+}
+
+// cData is what the template's C section reads.
+type cData struct {
+	Datasource, DepName, URL, SHA256 string
+	System                           string
+	// Decompressor is the Debian package tar needs for the tarball when
+	// the Dockerfile builds alone (gzip is always there).
+	Decompressor string
+	// Options and Targets are single-quoted shell words, each with a
+	// leading space.
+	Options, Targets string
+	Binary           string
+}
+
+// cPlatform is one line of the standalone build's case over
+// TARGETPLATFORM: the variables crossbin passes as build arguments.
+type cPlatform struct {
+	Platform string
+	Env      string
 }
 
 // Dockerfile renders prog's Dockerfile. The pins come from prog, which the
@@ -62,8 +104,12 @@ func inputs(prog catalog.Program) (data, error) {
 		From: b.From, Args: b.Args, Fetch: b.Fetch, Tags: len(prog.BuildTags) > 0,
 		LDFlags: strings.TrimSpace("-s -w " + b.LDFlags),
 	}
+	d.TagsFlag = tagsFlag(b.Tags, d.Tags)
 	if d.From == "" {
 		d.From = "install"
+	}
+	if prog.Tarball != nil {
+		return cInputs(prog, d)
 	}
 	switch {
 	case d.From != "install" && d.From != "module" && d.From != "git":
@@ -79,6 +125,15 @@ func inputs(prog catalog.Program) (data, error) {
 	}
 	if b.GoFlags != "" {
 		d.GoFlags = " " + strings.TrimSpace(b.GoFlags)
+	}
+	if b.CGO {
+		// The external linker links the C code, statically.
+		d.LDFlags = strings.TrimSpace("-s -w -linkmode external -extldflags -static " + b.LDFlags)
+		tc, err := toolchain(b.Tools, b.Packages)
+		if err != nil {
+			return d, err
+		}
+		d.Toolchain = tc
 	}
 	d.Repository = b.Repository
 	if d.Repository == "" {
@@ -153,4 +208,104 @@ func Write(c catalog.Catalog) ([]string, error) {
 		changed = append(changed, r.prog.Name)
 	}
 	return changed, nil
+}
+
+// cInputs fills the template's C section. The catalog has checked the
+// build spec (see catalog.Tarball).
+func cInputs(prog catalog.Program, d data) (data, error) {
+	b, tb := prog.Build, prog.Tarball
+	c := &cData{
+		Datasource: tb.Datasource, DepName: tb.DepName, URL: tb.URL, SHA256: tb.SHA256,
+		System: b.System, Binary: b.Binary,
+	}
+	if c.Binary == "" {
+		c.Binary = prog.Name
+	}
+	switch {
+	case strings.HasSuffix(tb.URL, ".xz") || strings.HasSuffix(tb.URL, ".txz"):
+		c.Decompressor = "xz-utils"
+	case strings.HasSuffix(tb.URL, ".bz2") || strings.HasSuffix(tb.URL, ".tbz2"):
+		c.Decompressor = "bzip2"
+	case strings.HasSuffix(tb.URL, ".zst") || strings.HasSuffix(tb.URL, ".tzst"):
+		c.Decompressor = "zstd"
+	}
+	var tools []string
+	switch b.System {
+	case catalog.CMake:
+		tools = append(tools, "cmake", "ninja-build")
+	case catalog.Meson:
+		tools = append(tools, "meson", "ninja-build")
+	}
+	tc, err := toolchain(append(tools, b.Tools...), b.Packages)
+	if err != nil {
+		return d, err
+	}
+	c.Options, c.Targets = shellWords(b.Options), shellWords(b.Targets)
+	d.C, d.Toolchain = c, tc
+	d.Repository = b.Repository
+	if d.Repository == "" {
+		if !strings.HasPrefix(tb.Datasource, "github-") {
+			return d, errors.New("build: repository: say where the program's source repository is (the image's source label)")
+		}
+		d.Repository = "https://github.com/" + tb.DepName
+	}
+	if note := strings.TrimSpace(b.Note); note != "" {
+		d.Note = strings.Split(note, "\n")
+	}
+	if strings.ContainsAny(prog.Description, "\"\n") {
+		return d, errors.New("description: no quotes or newlines (it becomes an image label)")
+	}
+	return d, nil
+}
+
+// toolchain fills the cross C toolchain's stages: tools for the build
+// machine, the target's libraries (packages), and the platform table for
+// the standalone build.
+func toolchain(tools, packages []string) (*toolchainData, error) {
+	tc := &toolchainData{Tools: tools}
+	if len(packages) > 0 {
+		// pkgconf for the target installs <triple>-pkg-config, which
+		// finds the target's libraries.
+		for _, pkg := range append([]string{"pkgconf"}, packages...) {
+			tc.Packages = append(tc.Packages, pkg+`:"$DEBARCH"`)
+		}
+	}
+	for _, pl := range platform.CrossCPlatforms() {
+		env, err := pl.CEnv()
+		if err != nil {
+			return nil, err
+		}
+		var words []string
+		for _, v := range env {
+			words = append(words, fmt.Sprintf("%s=%q", v.Name, v.Value))
+		}
+		tc.Platforms = append(tc.Platforms, cPlatform{pl.String(), strings.Join(words, " ")})
+	}
+	return tc, nil
+}
+
+// tagsFlag is the go command's -tags flag: the program's tags for every
+// platform and, when some platform has its own (perPlatform), the TAGS
+// build argument, which is empty on the others.
+func tagsFlag(tags []string, perPlatform bool) string {
+	all := strings.Join(tags, ",")
+	switch {
+	case all == "" && !perPlatform:
+		return ""
+	case all == "":
+		return ` -tags="${TAGS}"`
+	case !perPlatform:
+		return " -tags=" + all
+	}
+	return ` -tags="` + all + `${TAGS:+,$TAGS}"`
+}
+
+// shellWords quotes each word for sh, each with a leading space. The
+// catalog refuses single quotes in them.
+func shellWords(words []string) string {
+	var b strings.Builder
+	for _, w := range words {
+		b.WriteString(" '" + w + "'")
+	}
+	return b.String()
 }

@@ -1,6 +1,8 @@
 // Package source prepares a program's source for a build: the module at
 // its pinned version, fetched and verified by the go tool (or, for a
-// program with ARG GIT, the repository cloned at the tag), and, where
+// program with ARG GIT, the repository cloned at the tag; for a C program,
+// its release tarball, verified by sha256 before anything reads it and
+// unpacked safely, see Download and Unpack), and, where
 // patches apply, a patched copy of it with a complete go.sum. Patched
 // copies live in a content-addressed cache: the key covers the module's
 // checksum and every patch's content, so a changed patch is a new copy and
@@ -15,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +40,12 @@ type Preparer struct {
 	// Patches are the patches/ files; Prepare applies those that select a
 	// program's version and platform.
 	Patches []patch.Patch
-	Log     *slog.Logger
+	// Mirrors are URL templates tried for every release tarball after the
+	// program's own URLs (config.TarballMirrors).
+	Mirrors []string
+	// HTTP fetches release tarballs; nil: http.DefaultClient.
+	HTTP *http.Client
+	Log  *slog.Logger
 }
 
 // Source is a prepared module source.
@@ -47,6 +55,7 @@ type Source struct {
 	Dir      string        // the source tree to build
 	Patches  []string      // names of the patches applied; empty for pristine
 	Applied  []patch.Patch // the patches themselves, in order
+	URL      string        // where a release tarball came from ("cache" when it was there)
 }
 
 // Fetch obtains the program's pristine source: its module at the pinned
@@ -57,6 +66,9 @@ type Source struct {
 func (p Preparer) Fetch(ctx context.Context, prog catalog.Program) (Source, error) {
 	if prog.Git != "" {
 		return p.fetchGit(ctx, prog)
+	}
+	if prog.Tarball != nil {
+		return p.fetchTarball(ctx, prog)
 	}
 	mod, err := gotool.Download(ctx, p.Env, prog.Module, prog.Version)
 	if err != nil {

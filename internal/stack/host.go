@@ -45,12 +45,12 @@ func System() Host {
 	}
 }
 
-// missingPackages lists the Debian packages whose commands are missing. A
-// busybox that is not statically linked does not count: the builder image
-// has no C library for it.
-func (h Host) missingPackages() []string {
+// missingPackages lists the Debian packages of pkgs whose commands are
+// missing. A busybox that is not statically linked does not count: the
+// builder image has no C library for it.
+func (h Host) missingPackages(pkgs []AptPackage) []string {
 	var missing []string
-	for _, p := range AptPackages {
+	for _, p := range pkgs {
 		path, err := h.LookPath(p.Command)
 		if err == nil && p.Package == "busybox-static" && !staticELF(path) {
 			err = errors.New("not static")
@@ -67,10 +67,10 @@ func AptInstallArgs(packages []string) []string {
 	return append([]string{"install", "-y", "-q", "--no-install-recommends"}, packages...)
 }
 
-// ensurePackages installs missing host packages with apt when running as
-// root, and otherwise says exactly what to install.
-func (h Host) ensurePackages(ctx context.Context, log *slog.Logger) error {
-	missing := h.missingPackages()
+// ensurePackages installs those of pkgs that are missing with apt when
+// running as root, and otherwise says exactly what to install.
+func (h Host) ensurePackages(ctx context.Context, log *slog.Logger, pkgs []AptPackage) error {
+	missing := h.missingPackages(pkgs)
 	if len(missing) == 0 {
 		return nil
 	}
@@ -89,7 +89,7 @@ func (h Host) ensurePackages(ctx context.Context, log *slog.Logger) error {
 	if out, err := h.Run(ctx, env, "apt-get", AptInstallArgs(missing)...); err != nil {
 		return fmt.Errorf("%s: %w\n%s", install, err, lines.Last(string(out), 15))
 	}
-	if still := h.missingPackages(); len(still) > 0 {
+	if still := h.missingPackages(pkgs); len(still) > 0 {
 		return fmt.Errorf("%s succeeded but %s still missing", install, strings.Join(still, ", "))
 	}
 	return nil

@@ -37,11 +37,20 @@ var (
 // Tools lists every tool the stack builds.
 func Tools() []Tool { return []Tool{BuildKit, Buildx, Registry} }
 
-// AptPackages maps each host command the stack needs to the Debian package
-// that provides it.
-var AptPackages = []struct{ Command, Package string }{
+// AptPackage is a host command and the Debian package that provides it.
+type AptPackage struct{ Command, Package string }
+
+// AptPackages are the host packages every stack:up needs.
+var AptPackages = []AptPackage{
 	{"runc", "runc"},
 	{"qemu-aarch64-static", "qemu-user-static"},
 	{"update-binfmts", "binfmt-support"},
 	{"busybox", "busybox-static"},
+}
+
+// DebianAptPackages are needed only to assemble the Debian builder image
+// for C programs where Docker Hub is unreachable, so they are installed the
+// first time a run builds a C program, not at stack:up.
+var DebianAptPackages = []AptPackage{
+	{"mmdebstrap", "mmdebstrap"},
 }

@@ -3,7 +3,9 @@
 // a CLI plugin in a private DOCKER_CONFIG, and a distribution registry on
 // 127.0.0.1, all built from the Go module proxy and cached per version;
 // runc, QEMU and binfmt from Debian's packages; and, when Docker Hub cannot
-// be reached, a Go builder image assembled locally.
+// be reached, a Go builder image assembled locally. The Debian builder image
+// for C programs (and mmdebstrap, which assembles it) is had only when a
+// run asks for it (DebianImage), not at Up.
 //
 // Up is idempotent: it builds only what is not cached, starts only what is
 // not running, recovers from stale PID files and sockets left by a crash,
@@ -48,6 +50,9 @@ type Options struct {
 	RegistryPort int
 	// GoImage, when set, is used as the Go builder image as is.
 	GoImage string
+	// DebianImage, when set, is used as the Debian builder image (C
+	// programs) as is.
+	DebianImage string
 	// Env is the environment for the go tool and the daemons.
 	Env []string
 	Log *slog.Logger
@@ -78,6 +83,10 @@ type Endpoint struct {
 	Buildx   buildx.Client
 	Registry string // host:port of the local registry
 	GoImage  string // Go builder base image
+	// DebianImage returns the Debian builder image C programs build on:
+	// Up does not make it, since a Go-only run never needs it; the first
+	// run with a C program asks (see Stack.DebianImage).
+	DebianImage func(context.Context) (string, error)
 }
 
 // New returns the stack for the options, filling in defaults.
@@ -164,7 +173,7 @@ func (s *Stack) Up(ctx context.Context) (ep Endpoint, err error) {
 	if !s.opt.Host.Root {
 		return Endpoint{}, errors.New("the embedded stack runs buildkitd as root (rootful runc worker): run as root, or set CROSSBIN_BUILDER to a buildx builder of your own")
 	}
-	if err := s.opt.Host.ensurePackages(ctx, s.opt.Log); err != nil {
+	if err := s.opt.Host.ensurePackages(ctx, s.opt.Log, AptPackages); err != nil {
 		return Endpoint{}, err
 	}
 	if err := s.opt.Host.enableBinfmt(ctx); err != nil {
@@ -209,7 +218,7 @@ func (s *Stack) Up(ctx context.Context) (ep Endpoint, err error) {
 		return Endpoint{}, err
 	}
 	s.opt.Log.Info("stack is up", "builder", BuilderName, "registry", s.RegistryAddr(), "go_image", goImage, "duration", time.Since(start).Round(10*time.Millisecond))
-	return Endpoint{Buildx: s.Buildx(), Registry: s.RegistryAddr(), GoImage: goImage}, nil
+	return Endpoint{Buildx: s.Buildx(), Registry: s.RegistryAddr(), GoImage: goImage, DebianImage: s.DebianImage}, nil
 }
 
 // Prune drops BuildKit's whole build cache (layers, the Go module and
@@ -417,6 +426,30 @@ func (s *Stack) goImage(ctx context.Context) (string, error) {
 			LookPath: s.opt.Host.LookPath,
 			Record:   s.path("baseimage", "golang.digest"),
 			Log:      s.opt.Log,
+		},
+	}.Image(ctx)
+}
+
+// DebianImage picks the Debian builder image the way goImage picks the Go
+// one (DebianChoice): the configured one, debian:trixie when Docker Hub
+// answers, or one assembled with mmdebstrap and pushed to the local
+// registry, mmdebstrap installed first when missing. Call it after Up, and
+// only for a run that builds a C program: that run pays for the assembly
+// (~30 s, once per cache directory), not every stack:up.
+func (s *Stack) DebianImage(ctx context.Context) (string, error) {
+	s.opt.Log.Debug("the Debian builder image is needed: a C program is built")
+	return baseimage.DebianChoice{
+		Override:           s.opt.DebianImage,
+		DockerHubReachable: s.opt.DockerHubReachable,
+		Local: &baseimage.LocalDebian{
+			Repo:     s.RegistryAddr() + "/crossbin/debian",
+			GOARCH:   runtime.GOARCH,
+			CABundle: s.opt.CABundle,
+			Record:   s.path("baseimage", "debian.digest"),
+			Log:      s.opt.Log,
+			Prepare: func(ctx context.Context) error {
+				return s.opt.Host.ensurePackages(ctx, s.opt.Log, DebianAptPackages)
+			},
 		},
 	}.Image(ctx)
 }

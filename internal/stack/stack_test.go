@@ -186,7 +186,7 @@ func TestMissingPackages(t *testing.T) {
 	// busybox in the fake host is no ELF file, so it is
 	// not a static busybox.
 	h, _ := fakeHost(true, "runc", "update-binfmts", "busybox")
-	got := strings.Join(h.missingPackages(), ",")
+	got := strings.Join(h.missingPackages(AptPackages), ",")
 	if got != "qemu-user-static,busybox-static" {
 		t.Fatalf("missing = %s", got)
 	}
@@ -196,7 +196,7 @@ func TestEnsurePackages(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	t.Run("not root", func(t *testing.T) {
 		h, ran := fakeHost(false, "qemu-aarch64-static", "update-binfmts", "apt-get")
-		err := h.ensurePackages(context.Background(), log)
+		err := h.ensurePackages(context.Background(), log, AptPackages)
 		if err == nil || !strings.Contains(err.Error(), "runc") || !strings.Contains(err.Error(), "sudo apt-get install") || !strings.Contains(err.Error(), "CROSSBIN_BUILDER") {
 			t.Fatalf("err = %v", err)
 		}
@@ -206,13 +206,13 @@ func TestEnsurePackages(t *testing.T) {
 	})
 	t.Run("no apt", func(t *testing.T) {
 		h, _ := fakeHost(true)
-		if err := h.ensurePackages(context.Background(), log); err == nil || !strings.Contains(err.Error(), "no apt-get") {
+		if err := h.ensurePackages(context.Background(), log, AptPackages); err == nil || !strings.Contains(err.Error(), "no apt-get") {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("apt fails", func(t *testing.T) {
 		h, ran := fakeHost(true, "apt-get")
-		err := h.ensurePackages(context.Background(), log)
+		err := h.ensurePackages(context.Background(), log, AptPackages)
 		if err == nil || !strings.Contains(err.Error(), "apt-get update") {
 			t.Fatalf("err = %v", err)
 		}
@@ -398,5 +398,33 @@ func TestParallelChanged(t *testing.T) {
 		if restart != tc.restart || !strings.Contains(why, tc.why) {
 			t.Errorf("parallelChanged(%q, %d) = %v, %q", tc.started, tc.want, restart, why)
 		}
+	}
+}
+
+// TestDebianImageInstallsMmdebstrapOnlyToAssemble: the Debian builder image
+// is not made by Up; asked for with Docker Hub unreachable, it needs
+// mmdebstrap, which only then is installed (here: refused, not root), and
+// the error says what to install.
+func TestDebianImageInstallsMmdebstrapOnlyToAssemble(t *testing.T) {
+	h, ran := fakeHost(false, "apt-get")
+	ca := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Options{
+		CacheDir: t.TempDir(), Host: h, CABundle: ca, Log: slog.New(slog.DiscardHandler),
+		DockerHubReachable: func(context.Context) bool { return false },
+	})
+	_, err := s.DebianImage(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "assemble the Debian builder image: the embedded stack needs mmdebstrap") || !strings.Contains(err.Error(), "sudo apt-get install -y -q --no-install-recommends mmdebstrap") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(*ran) != 0 {
+		t.Fatalf("ran %v as non-root", *ran)
+	}
+	// With the image configured nothing is assembled or installed.
+	s = New(Options{CacheDir: t.TempDir(), Host: h, DebianImage: "mirror.example/debian:trixie", Log: slog.New(slog.DiscardHandler)})
+	if ref, err := s.DebianImage(context.Background()); err != nil || ref != "mirror.example/debian:trixie" {
+		t.Fatalf("configured: %q, %v", ref, err)
 	}
 }

@@ -46,7 +46,7 @@ func (st Status) Healthy() bool {
 
 // Status inspects the stack.
 func (s *Stack) Status(ctx context.Context) Status {
-	st := Status{CacheDir: s.opt.CacheDir, MissingPackages: s.opt.Host.missingPackages(), Binfmt: s.opt.Host.binfmtEnabled()}
+	st := Status{CacheDir: s.opt.CacheDir, MissingPackages: s.opt.Host.missingPackages(AptPackages), Binfmt: s.opt.Host.binfmtEnabled()}
 	for _, t := range Tools() {
 		st.Tools = append(st.Tools, ToolStatus{Tool: t, Installed: t.installed(s.opt.CacheDir)})
 	}

@@ -55,19 +55,24 @@ func Apply(ctx context.Context, rows []Row, verify Verifier) []Row {
 func apply(ctx context.Context, r Row, build Build) Row {
 	// A Dockerfile that cannot take the new version fails before a build
 	// is spent on it.
-	if _, err := pin(r.Program, r.New); err != nil {
+	if _, err := pin(r); err != nil {
 		r.Err = fmt.Errorf("%s: cannot pin %s: %w", r.Program.Name, r.New, err)
 		return r
 	}
 	if build != nil {
 		prog := r.Program
 		prog.Version = r.New
+		if prog.Tarball != nil {
+			tb := *prog.Tarball
+			tb.SHA256 = r.SHA256
+			prog.Tarball = &tb
+		}
 		if err := build(ctx, prog); err != nil {
 			r.Err = fmt.Errorf("%s %s does not build, the bump is not written: %w", prog.Name, r.New, err)
 			return r
 		}
 	}
-	if err := Write(r.Program, r.New); err != nil {
+	if err := Write(r); err != nil {
 		r.Err = fmt.Errorf("%s: cannot pin %s: %w", r.Program.Name, r.New, err)
 		return r
 	}

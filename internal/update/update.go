@@ -28,6 +28,10 @@ import (
 type Options struct {
 	Proxy  upstream.Finder
 	GitHub upstream.Finder
+	// Tarball downloads a new release's tarball from url, verified as it
+	// is written, and returns its sha256 (source.Preparer.FetchTarball);
+	// it is how a C program's bump learns the digest it pins.
+	Tarball func(ctx context.Context, url string) (sha256 string, err error)
 	// Patches are reported when a bump makes them obsolete.
 	Patches []patch.Patch
 	// Jobs bounds concurrent requests; Timeout bounds each program.
@@ -40,8 +44,10 @@ type Row struct {
 	Program catalog.Program
 	Old     string
 	New     string // equal to Old when nothing newer is allowed
-	Notes   []string
-	Err     error
+	// SHA256 is the new release tarball's digest (C programs' bumps).
+	SHA256 string
+	Notes  []string
+	Err    error
 }
 
 // Bumped reports whether the row changes the pin.
@@ -69,6 +75,9 @@ func check(ctx context.Context, opt Options, p catalog.Program) Row {
 		ctx, cancel = context.WithTimeout(ctx, opt.Timeout)
 		defer cancel()
 	}
+	if p.Tarball != nil {
+		return checkTarball(ctx, opt, row)
+	}
 	finder, what := opt.Proxy, p.Module
 	if p.Update.GitHub != "" {
 		finder, what = opt.GitHub, p.Update.GitHub
@@ -94,29 +103,84 @@ func check(ctx context.Context, opt Options, p catalog.Program) Row {
 	return row
 }
 
-// Write pins version in the program's Dockerfile: only the value of its
-// `ARG VERSION=` changes; the file is replaced atomically.
-func Write(p catalog.Program, version string) error {
-	out, err := pin(p, version)
+// checkTarball finds a C program's newest release on GitHub (the
+// repository of update.github, else of the Renovate comment's depName),
+// chosen by the release-tag rule (upstream.ChooseTag), and fetches its
+// tarball for the digest the bump pins with it.
+func checkTarball(ctx context.Context, opt Options, row Row) Row {
+	p, tb := row.Program, row.Program.Tarball
+	repo := p.Update.GitHub
+	if repo == "" && tb.Datasource == "github-releases" {
+		repo = tb.DepName
+	}
+	switch {
+	case repo == "":
+		row.Err = fmt.Errorf("%s: its releases are not on GitHub (renovate datasource %q): bump ARG VERSION and ARG SHA256 in %s by hand", p.Name, tb.Datasource, p.Dockerfile())
+		return row
+	case p.Update.Constraint != "" || p.Update.Prereleases:
+		row.Err = fmt.Errorf("%s: update.constraint and update.prereleases apply to Go module versions; a release tarball follows its release tags (see upstream.ChooseTag)", p.Name)
+		return row
+	case opt.GitHub == nil || opt.Tarball == nil:
+		row.Err = fmt.Errorf("%s: no GitHub client or tarball fetch to bump a release tarball with", p.Name)
+		return row
+	}
+	rel, err := opt.GitHub.Releases(ctx, repo)
+	if err != nil {
+		row.Err = fmt.Errorf("%s: %w", p.Name, err)
+		return row
+	}
+	ch, err := upstream.ChooseTag(p.Version, rel.Tags)
+	if err != nil {
+		row.Err = fmt.Errorf("%s: %w", p.Name, err)
+		return row
+	}
+	row.Notes = ch.Notes
+	if ch.Version == p.Version {
+		return row
+	}
+	u := catalog.ExpandVersion(tb.URL, ch.Version)
+	sum, err := opt.Tarball(ctx, u)
+	if err != nil {
+		row.Err = fmt.Errorf("%s %s: the release has no tarball at %s (the Dockerfile's URL at the new tag): %w", p.Name, ch.Version, u, err)
+		return row
+	}
+	row.New, row.SHA256 = ch.Version, sum
+	return row
+}
+
+// Write pins the row's new version in its program's Dockerfile (and, for a
+// C program, the new tarball's ARG SHA256 with it): only those values
+// change; the file is replaced atomically.
+func Write(r Row) error {
+	out, err := pin(r)
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(p.Dockerfile(), out)
+	return atomicfile.Write(r.Program.Dockerfile(), out)
 }
 
-// pin is the program's Dockerfile as it reads now with version pinned.
-func pin(p catalog.Program, version string) ([]byte, error) {
-	data, err := os.ReadFile(p.Dockerfile())
+// pin is the program's Dockerfile as it reads now with the row's bump.
+func pin(r Row) ([]byte, error) {
+	p := r.Program
+	out, err := os.ReadFile(p.Dockerfile())
 	if err != nil {
 		return nil, err
 	}
-	f, err := dockerfile.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.Dockerfile(), err)
+	args := [][2]string{{"VERSION", r.New}}
+	if p.Tarball != nil {
+		if r.SHA256 == "" {
+			return nil, fmt.Errorf("%s: a release tarball's bump needs its new sha256", p.Dockerfile())
+		}
+		args = append(args, [2]string{"SHA256", r.SHA256})
 	}
-	out, err := f.SetArg("VERSION", version)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.Dockerfile(), err)
+	for _, a := range args {
+		f, err := dockerfile.Parse(out)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Dockerfile(), err)
+		}
+		if out, err = f.SetArg(a[0], a[1]); err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Dockerfile(), err)
+		}
 	}
 	return out, nil
 }

@@ -2,7 +2,13 @@ package update
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,7 +97,7 @@ func TestWrite(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := copyProgram(t, name)
 			before, _ := os.ReadFile(p.Dockerfile())
-			if err := Write(p, "v9.8.7"); err != nil {
+			if err := Write(Row{Program: p, Old: p.Version, New: "v9.8.7"}); err != nil {
 				t.Fatal(err)
 			}
 			after, _ := os.ReadFile(p.Dockerfile())
@@ -114,5 +120,144 @@ func TestWrite(t *testing.T) {
 				t.Errorf("reloaded %v %v", reloaded.Version, err)
 			}
 		})
+	}
+}
+
+// copyC copies the C example tmux (3.5a, GitHub releases tmux/tmux) into a
+// temp dir with its URL pointing at base, and loads it.
+func copyC(t *testing.T, base string) catalog.Program {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tmux")
+	os.MkdirAll(dir, 0o755)
+	for _, f := range []string{"Dockerfile", "program.yaml"} {
+		data, err := os.ReadFile(filepath.Join("..", "render", "testdata", "c", "tmux", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = []byte(strings.ReplaceAll(string(data), "https://github.com/tmux/tmux/releases/download", base))
+		os.WriteFile(filepath.Join(dir, f), data, 0o644)
+	}
+	p, err := catalog.LoadProgram(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// tarballServers serves GitHub's releases API for tmux/tmux (tags as
+// given) and the release downloads (files as given); the API must get the
+// token as its Authorization header, the downloads no header at all.
+func tarballServers(t *testing.T, token string, tags []string, files map[string]string) (api, dl *httptest.Server) {
+	t.Helper()
+	api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wantAuth := ""
+		if token != "" {
+			wantAuth = "Bearer " + token
+		}
+		if r.URL.Path != "/repos/tmux/tmux/releases" || r.Header.Get("Authorization") != wantAuth {
+			t.Errorf("API request %s, Authorization %q", r.URL.Path, r.Header.Get("Authorization"))
+		}
+		var items []string
+		for _, tag := range tags {
+			items = append(items, `{"tag_name":"`+tag+`"}`)
+		}
+		w.Write([]byte("[" + strings.Join(items, ",") + "]"))
+	}))
+	dl = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			t.Errorf("the token reached the tarball download %s", r.URL)
+		}
+		body, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(body))
+	}))
+	t.Cleanup(api.Close)
+	t.Cleanup(dl.Close)
+	return api, dl
+}
+
+// fetchSHA256 stands in for source.Preparer.FetchTarball: it downloads and
+// hashes, and fails on anything but 200.
+func fetchSHA256(client *http.Client) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, u string) (string, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("%s: %s", u, resp.Status)
+		}
+		h := sha256.New()
+		io.Copy(h, resp.Body)
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+}
+
+// TestCheckTarball: a C program's newest release tag (as published: 3.6a
+// after 3.5a) is found through the GitHub API, its tarball fetched for the
+// digest, and Apply writes ARG VERSION and ARG SHA256 together, nothing
+// else; a trial build gets both.
+func TestCheckTarball(t *testing.T) {
+	const token = "ghp_secret-token"
+	api, dl := tarballServers(t, token, []string{"3.5a", "3.6a", "3.6", "3.7-rc", "4.0"}, map[string]string{"/3.6a/tmux-3.6a.tar.gz": "tmux 3.6a"})
+	tmux := copyC(t, dl.URL)
+	opt := Options{GitHub: upstream.GitHub{BaseURL: api.URL, Token: token, Client: api.Client()}, Tarball: fetchSHA256(dl.Client())}
+	rows := Check(context.Background(), opt, []catalog.Program{tmux})
+	sum := sha256.Sum256([]byte("tmux 3.6a"))
+	want := hex.EncodeToString(sum[:])
+	r := rows[0]
+	if r.Err != nil || r.New != "3.6a" || r.SHA256 != want || !strings.Contains(strings.Join(r.Notes, "; "), "new major release 4.0 not taken") {
+		t.Fatalf("row %+v", r)
+	}
+	before, _ := os.ReadFile(tmux.Dockerfile())
+	var built catalog.Program
+	rows = Apply(context.Background(), rows, func(context.Context) (Build, error) {
+		return func(_ context.Context, p catalog.Program) error { built = p; return nil }, nil
+	})
+	if rows[0].Err != nil || built.Version != "3.6a" || built.Tarball.SHA256 != want || tmux.Tarball.SHA256 == want {
+		t.Fatalf("row %+v, built %s %+v", rows[0], built.Version, built.Tarball)
+	}
+	after, _ := os.ReadFile(tmux.Dockerfile())
+	b, a := strings.Split(string(before), "\n"), strings.Split(string(after), "\n")
+	var changed []string
+	for i := range b {
+		if b[i] != a[i] {
+			changed = append(changed, a[i])
+		}
+	}
+	if strings.Join(changed, "\n") != "ARG VERSION=3.6a\nARG SHA256="+want || len(a) != len(b) {
+		t.Errorf("changed lines:\n%s", strings.Join(changed, "\n"))
+	}
+	reloaded, err := catalog.LoadProgram(tmux.Dir)
+	if err != nil || reloaded.Version != "3.6a" || reloaded.Tarball.SHA256 != want {
+		t.Errorf("reloaded %v, %v", reloaded.Version, err)
+	}
+}
+
+// TestCheckTarballMissing: a release without its tarball is one error
+// naming the URL, and no bump.
+func TestCheckTarballMissing(t *testing.T) {
+	api, dl := tarballServers(t, "", []string{"3.6"}, nil)
+	tmux := copyC(t, dl.URL)
+	opt := Options{GitHub: upstream.GitHub{BaseURL: api.URL, Client: api.Client()}, Tarball: fetchSHA256(dl.Client())}
+	rows := Check(context.Background(), opt, []catalog.Program{tmux})
+	u := dl.URL + "/3.6/tmux-3.6.tar.gz"
+	if err := rows[0].Err; err == nil || rows[0].Bumped() || !strings.Contains(err.Error(), "tmux 3.6: the release has no tarball at "+u) || !strings.Contains(err.Error(), "404") {
+		t.Errorf("row %+v", rows[0])
+	}
+}
+
+// TestCheckTarballNotGitHub: a tarball program whose releases are not on
+// GitHub is an error saying to bump it by hand.
+func TestCheckTarballNotGitHub(t *testing.T) {
+	tmux := catalog.Program{Name: "tmux", Version: "3.5a", Dir: "dockerfiles/tmux", Tarball: &catalog.Tarball{URL: "https://example.com/tmux-${VERSION}.tar.gz", Datasource: "custom.tmux"}}
+	rows := Check(context.Background(), Options{Proxy: fakeFinder{}, GitHub: fakeFinder{}}, []catalog.Program{tmux})
+	if err := rows[0].Err; err == nil || !strings.Contains(err.Error(), "ARG SHA256") || rows[0].Bumped() {
+		t.Errorf("row %+v", rows[0])
 	}
 }

@@ -81,6 +81,9 @@ func (g GitHub) Releases(ctx context.Context, repo string) (Releases, error) {
 			return Releases{}, fmt.Errorf("GitHub releases of %s: malformed JSON: %w", repo, err)
 		}
 		for _, it := range items {
+			if !it.Draft && !it.Prerelease {
+				rel.Tags = append(rel.Tags, it.TagName)
+			}
 			v := it.TagName
 			if !strings.HasPrefix(v, "v") {
 				v = "v" + v

@@ -33,6 +33,10 @@ type Finder interface {
 // Releases is what a Finder found.
 type Releases struct {
 	Versions []string
+	// Tags are the release tags as published (GitHub: "3.5a", "v1.10.0"),
+	// drafts and releases flagged prerelease left out; Versions holds
+	// those that read as semantic versions, with a "v" added.
+	Tags []string
 	// Retracted reports versions the publisher retracted.
 	Retracted func(version string) bool
 	// NextMajor is the newest version of the next major module path

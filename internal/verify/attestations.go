@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -20,7 +21,9 @@ const provenancePrefix = "https://slsa.dev/provenance/"
 // Attestations checks a platform image's in-toto statements against its
 // binary: an SBOM about this image that lists exactly what the binary's
 // build info says it was compiled from, for the pinned module and version
-// (attest.Check), and BuildKit's provenance naming the pinned VERSION.
+// (attest.Check) or, for a C program, that describes its pinned tarball and
+// this binary (attest.CheckC), and BuildKit's provenance naming the pinned
+// VERSION.
 func Attestations(stmts []registry.Statement, image v1.Hash, bin string, prog catalog.Program, pl platform.Platform) (sbom, provenance bool, err error) {
 	var errs []error
 	for _, st := range stmts {
@@ -60,11 +63,27 @@ func checkSBOM(data []byte, image v1.Hash, bin string, prog catalog.Program, pl 
 	if err != nil {
 		return fmt.Errorf("SBOM: %w", err)
 	}
+	if prog.Tarball != nil && prog.Available(pl) {
+		if err := attest.CheckC(doc, bin, CSubject(prog, pl, time.Time{})); err != nil {
+			return fmt.Errorf("SBOM: %w", err)
+		}
+		return nil
+	}
 	s := attest.Subject{Name: prog.Name, Module: prog.Module, Version: prog.Version, Platform: pl, Unavailable: !prog.Available(pl)}
 	if err := attest.Check(doc, bin, s); err != nil {
 		return fmt.Errorf("SBOM: %w", err)
 	}
 	return nil
+}
+
+// CSubject is what a C program's SBOM for pl must say: its pins (the
+// tarball's URL at the pinned version and its sha256). released is the
+// document's creation time (not checked).
+func CSubject(prog catalog.Program, pl platform.Platform, released time.Time) attest.CSubject {
+	return attest.CSubject{
+		Name: prog.Name, Version: prog.Version, Platform: pl, Released: released,
+		URL: catalog.ExpandVersion(prog.Tarball.URL, prog.Version), TarballSHA256: prog.Tarball.SHA256,
+	}
 }
 
 func checkProvenance(data []byte, prog catalog.Program) error {

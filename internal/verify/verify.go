@@ -136,9 +136,17 @@ func Binary(ctx context.Context, run Runner, bin string, prog catalog.Program, p
 // MentionsVersion reports whether out names version, with or without its
 // leading "v" (dlv prints "Version: 1.6.1") and without the module
 // system's +incompatible (the Docker CLI prints "Docker version 29.9.1").
+// A C program's version is its release tag, which may carry a prefix
+// before the number (jq's tag jq-1.7.1, curl's curl-8.10.1); the number
+// alone counts too when it has a dot, so "jq-1.7" does not match on "1".
 func MentionsVersion(out, version string) bool {
 	release := catalog.Release(version)
-	return strings.Contains(out, release) || strings.Contains(out, strings.TrimPrefix(release, "v"))
+	if strings.Contains(out, release) || strings.Contains(out, strings.TrimPrefix(release, "v")) {
+		return true
+	}
+	i := strings.IndexAny(release, "0123456789")
+	number := release[max(i, 0):]
+	return i > 0 && strings.Contains(number, ".") && strings.Contains(out, number)
 }
 
 // CheckELF checks that path is a static ELF executable for pl and describes

@@ -222,6 +222,11 @@ func TestMentionsVersion(t *testing.T) {
 		{"v3.6\n", "v3.6.2", false},
 		{"Docker version 29.9.1, build unknown-commit", "v29.9.1+incompatible", true},
 		{"Docker version 29.9.2", "v29.9.1+incompatible", false},
+		{"tmux 3.5a\n", "3.5a", true},
+		{"jq-1.7.1\n", "jq-1.7.1", true},
+		{"curl 8.10.1 (x86_64-pc-linux-gnu)\n", "curl-8.10.1", true},
+		{"curl 8.10.0\n", "curl-8.10.1", false},
+		{"release 7\n", "release-7", false},
 	} {
 		if got := MentionsVersion(tc.out, tc.version); got != tc.want {
 			t.Errorf("mentionsVersion(%q, %s) = %v", tc.out, tc.version, got)

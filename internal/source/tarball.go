@@ -1,0 +1,217 @@
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/crossbin/crossbin/internal/catalog"
+	"github.com/crossbin/crossbin/internal/filehash"
+	"github.com/crossbin/crossbin/internal/gotool"
+)
+
+// MaxTarball bounds a release tarball's size: a server that sends more is
+// not serving the pinned release, and must not fill the cache's disk.
+const MaxTarball = 1 << 30
+
+// DigestError reports bytes that are not the pinned release: the URL served
+// a tarball whose sha256 is Got, but the Dockerfile pins Want. Nothing of
+// it is kept.
+type DigestError struct {
+	URL, Want, Got string
+}
+
+func (e *DigestError) Error() string {
+	return fmt.Sprintf("%s served a tarball with sha256 %s, but ARG SHA256 pins %s: these are not the pinned release's bytes (nothing was kept; if upstream re-released on purpose, check it and pin the new digest)", e.URL, e.Got, e.Want)
+}
+
+// tarballMeta is stored beside an unpacked tree (<dir>.json).
+type tarballMeta struct {
+	URL    string    `json:"url"`
+	SHA256 string    `json:"sha256"`
+	Time   time.Time `json:"time"`
+}
+
+// fetchTarball returns the unpacked tree of prog's release tarball: from
+// the cache when that digest was unpacked before, else from the cached
+// tarball, else downloaded from its URLs in order (see TarballURLs). The
+// source's Sum is "sha256:<digest>" and its Released time the newest
+// modification time in the tarball, so both follow from the pinned bytes.
+func (p Preparer) fetchTarball(ctx context.Context, prog catalog.Program) (Source, error) {
+	tb := prog.Tarball
+	fail := func(err error) (Source, error) {
+		return Source{}, fmt.Errorf("%s %s: release tarball: %w", prog.Name, prog.Version, err)
+	}
+	dir := filepath.Join(p.CacheDir, "source", "tarball", prog.Name+"-"+prog.Version+"-"+tb.SHA256[:24])
+	src := func(m tarballMeta) Source {
+		return Source{
+			Module:   gotool.Module{Path: prog.Name, Version: prog.Version, Dir: dir, Sum: "sha256:" + m.SHA256},
+			Released: m.Time,
+			Dir:      dir,
+			URL:      m.URL,
+		}
+	}
+	var m tarballMeta
+	if data, err := os.ReadFile(dir + ".json"); err == nil && json.Unmarshal(data, &m) == nil && m.SHA256 == tb.SHA256 {
+		return src(m), nil
+	}
+	urls := p.TarballURLs(prog)
+	file, from, err := p.Download(ctx, urls, tb.SHA256)
+	if err != nil {
+		return fail(err)
+	}
+	start := time.Now()
+	err = fillDir(dir, func(work string) error {
+		newest, err := Unpack(ctx, file, work)
+		m = tarballMeta{URL: from, SHA256: tb.SHA256, Time: newest}
+		return err
+	})
+	if err != nil {
+		return fail(fmt.Errorf("unpack %s (from %s): %w", file, from, err))
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fail(err)
+	}
+	// The metadata is written last: a tree without it is unpacked again.
+	if err := os.WriteFile(dir+".json", data, 0o644); err != nil {
+		return fail(err)
+	}
+	p.Log.Info("unpacked release tarball", "program", prog.Name, "version", prog.Version, "dir", dir, "duration", time.Since(start).Round(100*time.Millisecond))
+	return src(m), nil
+}
+
+// TarballURLs are the URLs prog's tarball is tried at, in order: the
+// Dockerfile's URL, program.yaml's mirrors, then p.Mirrors (the
+// CROSSBIN_TARBALL_MIRRORS templates, with {sha256} and {file} filled in).
+func (p Preparer) TarballURLs(prog catalog.Program) []string {
+	urls := prog.Tarball.URLs(prog.Version)
+	file := urls[0]
+	if u, err := url.Parse(urls[0]); err == nil {
+		file = path.Base(u.Path)
+	}
+	for _, t := range p.Mirrors {
+		urls = append(urls, strings.NewReplacer("{sha256}", prog.Tarball.SHA256, "{file}", file).Replace(t))
+	}
+	return urls
+}
+
+// Download returns the cache's copy of the tarball whose sha256 is want,
+// and the URL it came from. A cached copy is checked again and used
+// without the network; otherwise each URL is tried in order until one
+// serves it. The bytes are hashed as they are written to a temporary file
+// beside the cache entry, which takes the entry's name only when the
+// digest matches: nothing reads a tarball before it is verified, and a
+// failed download leaves nothing behind.
+//
+// Bytes with another digest stop the search with a *DigestError rather than
+// moving on to the next mirror: the pinned URL serving other bytes means a
+// re-release or tampering, which a person must look at. When every URL
+// fails otherwise, the error (wrapping ErrUnreachable) names each URL and
+// why.
+func (p Preparer) Download(ctx context.Context, urls []string, want string) (file, from string, err error) {
+	dir := filepath.Join(p.CacheDir, "source", "tarball", "sha256")
+	file = filepath.Join(dir, want)
+	if got, err := filehash.SHA256(file); err == nil {
+		if got == want {
+			return file, "cache", nil
+		}
+		p.Log.Warn("cached tarball is corrupt; fetching it again", "file", file, "sha256", got, "want", want)
+		if err := os.Remove(file); err != nil {
+			return "", "", err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	var failures []string
+	for _, u := range urls {
+		_, err := p.downloadOne(ctx, u, want, dir)
+		if err == nil {
+			p.Log.Info("fetched release tarball", "url", u, "sha256", want)
+			return file, u, nil
+		}
+		if de := (*DigestError)(nil); errors.As(err, &de) || ctx.Err() != nil {
+			return "", "", err
+		}
+		p.Log.Warn("tarball URL failed", "url", u, "err", err)
+		failures = append(failures, err.Error())
+	}
+	return "", "", fmt.Errorf("%w: every URL failed (add a mirror to program.yaml or CROSSBIN_TARBALL_MIRRORS):\n  %s", ErrUnreachable, strings.Join(failures, "\n  "))
+}
+
+// FetchTarball downloads the tarball at u whose digest is not known yet (a new
+// release `mage update` pins) into the cache, hashing it as it is written,
+// and returns its sha256; a later Download of that digest finds it there.
+// An answer other than 200 (a release without that tarball) is an error
+// naming u.
+func (p Preparer) FetchTarball(ctx context.Context, u string) (string, error) {
+	dir := filepath.Join(p.CacheDir, "source", "tarball", "sha256")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	got, err := p.downloadOne(ctx, u, "", dir)
+	if err != nil {
+		return "", err
+	}
+	p.Log.Info("fetched release tarball", "url", u, "sha256", got)
+	return got, nil
+}
+
+// downloadOne downloads u into dir/<sha256>, checked against want unless
+// want is empty, and returns its sha256.
+func (p Preparer) downloadOne(ctx context.Context, u, want, dir string) (got string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", u, err)
+	}
+	client := p.HTTP
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err // *url.Error names the URL
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s: %s", u, resp.Status)
+	}
+	tmp, err := os.CreateTemp(dir, ".download-")
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, MaxTarball+1))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", u, err)
+	}
+	if n > MaxTarball {
+		return "", fmt.Errorf("%s: more than %d bytes: not a release tarball crossbin takes", u, MaxTarball)
+	}
+	got = hex.EncodeToString(h.Sum(nil))
+	if want != "" && got != want {
+		return "", &DigestError{URL: u, Want: want, Got: got}
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	return got, os.Rename(tmp.Name(), filepath.Join(dir, got))
+}
