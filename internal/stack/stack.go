@@ -83,9 +83,10 @@ type Endpoint struct {
 	Buildx   buildx.Client
 	Registry string // host:port of the local registry
 	GoImage  string // Go builder base image
-	// DebianImage returns the Debian builder image C programs build on:
-	// Up does not make it, since a Go-only run never needs it; the first
-	// run with a C program asks (see Stack.DebianImage).
+	// DebianImage returns the Debian builder image C programs build on,
+	// and makes their loong64 binaries runnable (EnsureLoong64QEMU): Up
+	// does neither, since a Go-only run never needs them; the first run
+	// with a C program asks (see Stack.DebianImage).
 	DebianImage func(context.Context) (string, error)
 }
 
@@ -218,7 +219,7 @@ func (s *Stack) Up(ctx context.Context) (ep Endpoint, err error) {
 		return Endpoint{}, err
 	}
 	s.opt.Log.Info("stack is up", "builder", BuilderName, "registry", s.RegistryAddr(), "go_image", goImage, "duration", time.Since(start).Round(10*time.Millisecond))
-	return Endpoint{Buildx: s.Buildx(), Registry: s.RegistryAddr(), GoImage: goImage, DebianImage: s.DebianImage}, nil
+	return Endpoint{Buildx: s.Buildx(), Registry: s.RegistryAddr(), GoImage: goImage, DebianImage: s.cBuilds}, nil
 }
 
 // Prune drops BuildKit's whole build cache (layers, the Go module and
@@ -452,6 +453,19 @@ func (s *Stack) DebianImage(ctx context.Context) (string, error) {
 			},
 		},
 	}.Image(ctx)
+}
+
+// cBuilds is what a run with a C program needs of the stack: the Debian
+// builder image, and a QEMU that runs GCC's loong64 code to verify it.
+func (s *Stack) cBuilds(ctx context.Context) (string, error) {
+	ref, err := s.DebianImage(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := s.EnsureLoong64QEMU(ctx); err != nil {
+		return "", err
+	}
+	return ref, nil
 }
 
 // Down stops the daemons the stack started. Caches stay.

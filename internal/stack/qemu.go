@@ -1,0 +1,158 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/crossbin/crossbin/internal/lines"
+)
+
+// Loong64QEMU is the QEMU that runs loong64 code compiled by GCC: Debian
+// bookworm's qemu-user-static 7.2 kills the LSX vector instructions that
+// trixie's static glibc uses (SIGILL), where Go's loong64 code has none.
+// Trixie's qemu-user, whose binaries are static-pie and run on bookworm,
+// runs both; it is fetched with apt (its signature checked with the
+// host's Debian keyring) and registered for loong64 in binfmt_misc in
+// place of the older one.
+var Loong64QEMU = qemuPin{Suite: "trixie", Package: "qemu-user", Binary: "qemu-loongarch64", Entry: "qemu-loongarch64"}
+
+type qemuPin struct {
+	Suite, Package string
+	// Binary is the interpreter in the package's /usr/bin; Entry the
+	// binfmt_misc entry it takes over.
+	Binary, Entry string
+}
+
+// loong64Magic and loong64Mask recognise loong64 ELF executables, as
+// QEMU's own binfmt configuration does.
+const (
+	loong64Magic = "7f454c4602010100000000000000000002000201"
+	loong64Mask  = "fffffffffffffffc00fffffffffffffffeffffff"
+)
+
+// BinfmtRegistration is the line written to binfmt_misc's register file
+// for an entry name recognising magic under mask (hex) by interpreter,
+// opened once at registration (F: it works inside the sandbox's chroot)
+// and keeping the binary's own argv[0] (P), as Debian registers QEMU.
+func BinfmtRegistration(name, magic, mask, interpreter string) string {
+	return fmt.Sprintf(":%s:M::%s:%s:%s:PF", name, hexEscape(magic), hexEscape(mask), interpreter)
+}
+
+// hexEscape writes hex digits as binfmt_misc's \xNN escapes.
+func hexEscape(hex string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(hex); i += 2 {
+		b.WriteString(`\x` + hex[i:i+2])
+	}
+	return b.String()
+}
+
+// AptOptions are apt-get's options for a private copy of suite's lists
+// under dir (its own sources file, lists and archives), leaving the
+// host's apt state alone.
+func AptOptions(dir string) []string {
+	return []string{
+		"-o", "Dir::Etc::SourceList=/dev/null",
+		"-o", "Dir::Etc::SourceParts=" + filepath.Join(dir, "sources.list.d"),
+		"-o", "Dir::State::Lists=" + filepath.Join(dir, "lists"),
+		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
+		"-o", "APT::Sandbox::User=root",
+	}
+}
+
+// aptSources is the deb822 sources file for suite from Debian's mirror,
+// signed by the host's Debian archive keyring.
+func aptSources(suite string) string {
+	return "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: " + suite +
+		"\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+}
+
+// EnsureLoong64QEMU makes loong64 binaries run under Loong64QEMU: fetched
+// into the cache once, then registered in binfmt_misc unless its entry
+// already names it. Only C programs need it; Go's loong64 code runs on
+// either.
+func (s *Stack) EnsureLoong64QEMU(ctx context.Context) error {
+	q := Loong64QEMU
+	bin := s.path("qemu", q.Suite, q.Binary)
+	if _, err := os.Stat(bin); err != nil {
+		if err := s.fetchQEMU(ctx, q, bin); err != nil {
+			return fmt.Errorf("fetch %s's %s for loong64: %w", q.Suite, q.Package, err)
+		}
+	}
+	h := s.opt.Host
+	entry := filepath.Join(h.BinfmtDir, q.Entry)
+	if data, err := os.ReadFile(entry); err == nil && strings.Contains(string(data), "interpreter "+bin+"\n") {
+		return nil
+	}
+	if !h.Root {
+		return fmt.Errorf("loong64 C binaries need %s's %s in binfmt_misc; as root run `go tool mage stack:up`", q.Suite, q.Package)
+	}
+	if _, err := os.Stat(entry); err == nil {
+		if err := os.WriteFile(entry, []byte("-1"), 0); err != nil {
+			return fmt.Errorf("remove the binfmt_misc entry %s: %w", q.Entry, err)
+		}
+	}
+	reg := BinfmtRegistration(q.Entry, loong64Magic, loong64Mask, bin)
+	if err := os.WriteFile(filepath.Join(h.BinfmtDir, "register"), []byte(reg), 0); err != nil {
+		return fmt.Errorf("register %s in binfmt_misc: %w", bin, err)
+	}
+	s.opt.Log.Info("loong64 binaries run under a newer QEMU", "interpreter", bin)
+	return nil
+}
+
+// fetchQEMU downloads q's package with apt from its suite and moves its
+// interpreter to bin in one rename.
+func (s *Stack) fetchQEMU(ctx context.Context, q qemuPin, bin string) error {
+	h := s.opt.Host
+	if _, err := h.LookPath("apt-get"); err != nil {
+		return errors.New("apt-get is missing: the embedded stack fetches QEMU from Debian's archive")
+	}
+	work, err := os.MkdirTemp(s.path("run"), ".qemu-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	for _, d := range []string{"sources.list.d", "lists/partial", "cache/archives/partial", "x"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(work, "sources.list.d", q.Suite+".sources"), []byte(aptSources(q.Suite)), 0o644); err != nil {
+		return err
+	}
+	opts := AptOptions(work)
+	if out, err := h.Run(ctx, nil, "apt-get", append(opts, "update")...); err != nil {
+		return fmt.Errorf("apt-get update (%s): %w: %s", q.Suite, err, lastLine(out))
+	}
+	if err := runIn(ctx, h, work, "apt-get", append(opts, "download", q.Package)...); err != nil {
+		return err
+	}
+	debs, _ := filepath.Glob(filepath.Join(work, q.Package+"_*.deb"))
+	if len(debs) != 1 {
+		return fmt.Errorf("apt-get download %s left %d packages", q.Package, len(debs))
+	}
+	if out, err := h.Run(ctx, nil, "dpkg-deb", "-x", debs[0], filepath.Join(work, "x")); err != nil {
+		return fmt.Errorf("dpkg-deb -x %s: %w: %s", filepath.Base(debs[0]), err, lastLine(out))
+	}
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return err
+	}
+	s.opt.Log.Info("fetched QEMU for loong64", "package", filepath.Base(debs[0]))
+	return os.Rename(filepath.Join(work, "x", "usr", "bin", q.Binary), bin)
+}
+
+// runIn runs name in dir: apt-get download writes where it runs, and
+// Host.Run has no working directory.
+func runIn(ctx context.Context, h Host, dir, name string, args ...string) error {
+	out, err := h.Run(ctx, nil, "sh", append([]string{"-c", `cd "$0" && exec "$@"`, dir, name}, args...)...)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args[len(args)-2:], " "), err, lastLine(out))
+	}
+	return nil
+}
+
+func lastLine(out []byte) string { return lines.Last(string(out), 1) }
