@@ -61,8 +61,9 @@ var unsafeName = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
 // BakeDefinition is the bake file (JSON) that builds reqs as the targets
 // BakeTargets names, each exactly as BuildArgv would build it alone. Bake
 // reads a JSON file's strings as HCL templates, so "${" and "%{" in them
-// are escaped; paths must be absolute (bake resolves a relative Dockerfile
-// against its context, not the working directory). Each secret reaches
+// are escaped; paths are made absolute from the working directory, as
+// buildx build reads them (bake would resolve a relative Dockerfile against
+// its context). Each secret reaches
 // bake from its environment variable (SecretEnv), which one process has
 // once: requests that give one secret id different values cannot share a
 // bake.
@@ -74,10 +75,9 @@ func BakeDefinition(reqs []BuildRequest) ([]byte, error) {
 		if r.LocalOutput != "" {
 			return nil, fmt.Errorf("bake %s: a local output is built alone (Export)", r.Label)
 		}
-		for _, p := range bakePaths(r) {
-			if !filepath.IsAbs(p) {
-				return nil, fmt.Errorf("bake %s: path %q is not absolute", r.Label, p)
-			}
+		r, err := absolute(r)
+		if err != nil {
+			return nil, fmt.Errorf("bake %s: %w", r.Label, err)
 		}
 		t := bakeTarget{
 			Context:    literal(r.Context),
@@ -130,6 +130,29 @@ func provenanceAttest(p string) string {
 	return "type=provenance," + p
 }
 
+// absolute returns r with its context, Dockerfile and named contexts as
+// absolute paths.
+func absolute(r BuildRequest) (BuildRequest, error) {
+	var err error
+	abs := func(p string) string {
+		if p == "" || err != nil {
+			return p
+		}
+		var a string
+		a, err = filepath.Abs(p)
+		return a
+	}
+	r.Context, r.Dockerfile = abs(r.Context), abs(r.Dockerfile)
+	if len(r.Contexts) > 0 {
+		named := make(map[string]string, len(r.Contexts))
+		for k, v := range r.Contexts {
+			named[k] = abs(v)
+		}
+		r.Contexts = named
+	}
+	return r, err
+}
+
 // bakePaths are the directories and files a request makes bake read.
 func bakePaths(r BuildRequest) []string {
 	paths := []string{r.Context}
@@ -148,6 +171,7 @@ func bakePaths(r BuildRequest) []string {
 func BakeAllow(reqs []BuildRequest) []string {
 	var dirs []string
 	for _, r := range reqs {
+		r, _ = absolute(r) // BakeDefinition reports its error
 		for _, p := range bakePaths(r) {
 			if p == r.Dockerfile {
 				p = filepath.Dir(p)

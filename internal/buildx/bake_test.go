@@ -184,9 +184,16 @@ func TestBakeDefinitionLiterals(t *testing.T) {
 			t.Errorf("bake file lacks %s:\n%s", want, def)
 		}
 	}
-	reqs[0].Context = "unavailable"
-	if _, err := BakeDefinition(reqs); err == nil || !strings.Contains(err.Error(), `path "unavailable" is not absolute`) {
-		t.Errorf("relative context: %v", err)
+	// A relative path is the working directory's, as buildx build reads it.
+	reqs[0].Context, reqs[0].Dockerfile = "unavailable", "unavailable/Dockerfile"
+	def, err = BakeDefinition(reqs)
+	wd, _ := os.Getwd()
+	if err != nil || !strings.Contains(string(def), `"context": "`+filepath.Join(wd, "unavailable")+`"`) ||
+		!strings.Contains(string(def), `"dockerfile": "`+filepath.Join(wd, "unavailable", "Dockerfile")+`"`) {
+		t.Errorf("relative paths: %v\n%s", err, def)
+	}
+	if got := BakeAllow(reqs); len(got) != 1 || got[0] != filepath.Join(wd, "unavailable") {
+		t.Errorf("BakeAllow = %v", got)
 	}
 }
 
