@@ -40,7 +40,7 @@ var ErrUnsafeArchive = errors.New("unsafe tarball entry")
 // target leaves the tree are refused. Every write goes through an os.Root
 // on dir, so even a link the checks missed cannot carry a write outside.
 // Modes keep only the executable bit (0755 or 0644): no setuid, no
-// owners.
+// owners. Regular files keep their modification times.
 func Unpack(ctx context.Context, archive, dir string) (time.Time, error) {
 	var newest time.Time
 	f, err := os.Open(archive)
@@ -117,6 +117,11 @@ func Unpack(ctx context.Context, archive, dir string) (time.Time, error) {
 				return newest, fmt.Errorf("%w: the tarball unpacks to more than %d bytes", ErrUnsafeArchive, int64(MaxUnpacked))
 			}
 			err = writeFile(root, rel, tr, hdr.FileInfo().Mode())
+			if err == nil {
+				// The archive's times: autotools' make compares them
+				// (configure must stay newer than configure.ac).
+				err = root.Chtimes(rel, hdr.ModTime, hdr.ModTime)
+			}
 		case tar.TypeSymlink:
 			if path.IsAbs(hdr.Linkname) || strings.HasPrefix(path.Join(path.Dir(rel), hdr.Linkname), "../") || path.Join(path.Dir(rel), hdr.Linkname) == ".." {
 				return newest, fmt.Errorf("%w: %s links to %s, outside the tree", ErrUnsafeArchive, hdr.Name, hdr.Linkname)
