@@ -51,7 +51,7 @@ func (BuildStep) Run(ctx context.Context, c *Context) error {
 	b := &building{Context: c, batcher: batcher, track: newProgress(exp, max(c.Jobs, 1)), total: total, running: map[string]time.Time{}}
 	c.Log.Info("building", append([]any{"programs", len(c.Targets), "jobs", total, "parallel", c.Jobs}, etaAttr(b.track.eta(time.Now()))...)...)
 	b.logged.Store(time.Now().UnixNano())
-	stop := b.heartbeat(max(cmp.Or(c.Heartbeat, DefaultHeartbeat), 3*time.Millisecond))
+	stop := b.heartbeat(max(cmp.Or(c.Heartbeat, DefaultHeartbeat), 15*time.Millisecond))
 	c.pool(len(units), func(k int) { b.unit(ctx, k, units[k]) })
 	stop()
 	c.settle(ErrBuildFailed)
@@ -69,7 +69,7 @@ func (b *building) heartbeat(every time.Duration) (stop func()) {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		tick := time.NewTicker(every / 3)
+		tick := time.NewTicker(every / 15) // a line within a fifteenth of every
 		defer tick.Stop()
 		for {
 			select {
