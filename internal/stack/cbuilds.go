@@ -1,3 +1,6 @@
+// What runs with C programs need of the embedded stack: the Debian builder
+// image, and a QEMU that runs GCC's loong64 code.
+
 package stack
 
 import (
@@ -6,8 +9,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
+	"github.com/crossbin/crossbin/internal/baseimage"
 	"github.com/crossbin/crossbin/internal/lines"
 )
 
@@ -156,3 +161,40 @@ func runIn(ctx context.Context, h Host, dir, name string, args ...string) error 
 }
 
 func lastLine(out []byte) string { return lines.Last(string(out), 1) }
+
+// DebianImage picks the Debian builder image the way goImage picks the Go
+// one (DebianChoice): the configured one, debian:trixie when Docker Hub
+// answers, or one assembled with mmdebstrap and pushed to the local
+// registry, mmdebstrap installed first when missing. Call it after Up, and
+// only for a run that builds a C program: that run pays for the assembly
+// (~30 s, once per cache directory), not every stack:up.
+func (s *Stack) DebianImage(ctx context.Context) (string, error) {
+	s.opt.Log.Debug("the Debian builder image is needed: a C program is built")
+	return baseimage.DebianChoice{
+		Override:           s.opt.DebianImage,
+		DockerHubReachable: s.opt.DockerHubReachable,
+		Local: &baseimage.LocalDebian{
+			Repo:     s.RegistryAddr() + "/crossbin/debian",
+			GOARCH:   runtime.GOARCH,
+			CABundle: s.opt.CABundle,
+			Record:   s.path("baseimage", "debian.digest"),
+			Log:      s.opt.Log,
+			Prepare: func(ctx context.Context) error {
+				return s.opt.Host.ensurePackages(ctx, s.opt.Log, DebianAptPackages)
+			},
+		},
+	}.Image(ctx)
+}
+
+// cBuilds is what a run with a C program needs of the stack: the Debian
+// builder image, and a QEMU that runs GCC's loong64 code to verify it.
+func (s *Stack) cBuilds(ctx context.Context) (string, error) {
+	ref, err := s.DebianImage(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := s.EnsureLoong64QEMU(ctx); err != nil {
+		return "", err
+	}
+	return ref, nil
+}
