@@ -54,6 +54,9 @@ func TestSignalsStopTheRun(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			// A failed check must not leave the run (and its `sleep 600`
+			// holding builder steps other tests wait for) behind.
+			t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 			started := make(chan struct{})
 			var log strings.Builder
 			go func() {
@@ -74,7 +77,7 @@ func TestSignalsStopTheRun(t *testing.T) {
 				t.Fatalf("no build started:\n%s", log.String())
 			}
 			time.Sleep(3 * time.Second) // inside `RUN sleep 600`
-			if !processesOf(repo) {
+			if !processesOf(tmp) {
 				t.Fatal("no process of the run is building")
 			}
 			target := cmd.Process.Pid
@@ -101,10 +104,10 @@ func TestSignalsStopTheRun(t *testing.T) {
 				t.Errorf("the error does not say it was interrupted:\n%s", log.String())
 			}
 			deadline := time.Now().Add(5 * time.Second)
-			for processesOf(repo) && time.Now().Before(deadline) {
+			for processesOf(tmp) && time.Now().Before(deadline) {
 				time.Sleep(100 * time.Millisecond)
 			}
-			if processesOf(repo) {
+			if processesOf(tmp) {
 				t.Errorf("processes of the run are left after %s", tc.name)
 			}
 			if left, _ := filepath.Glob(filepath.Join(tmp, "crossbin-*")); len(left) > 0 {
@@ -119,13 +122,14 @@ func TestSignalsStopTheRun(t *testing.T) {
 	}
 }
 
-// processesOf reports whether a process whose command line names repo
-// (every buildx build of the run does) still runs.
-func processesOf(repo string) bool {
+// processesOf reports whether a process whose command line names the
+// run's temporary directory (every buildx of the run does: its bake file
+// or metadata file is there) still runs.
+func processesOf(tmp string) bool {
 	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, f := range dirs {
 		data, err := os.ReadFile(f)
-		if err == nil && strings.Contains(string(data), repo) {
+		if err == nil && strings.Contains(string(data), tmp) {
 			stat, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "stat"))
 			if fields := strings.Fields(string(stat)); len(fields) > 2 && fields[2] == "Z" {
 				continue
