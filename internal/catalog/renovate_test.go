@@ -46,8 +46,12 @@ func TestRenovateSeesEveryPin(t *testing.T) {
 				got[name] = string(m[i])
 			}
 		}
-		if got["datasource"] != "go" || got["depName"] != p.Module || got["currentValue"] != p.Version {
-			t.Errorf("%s: renovate reads %v; want go %s %s", p.Name, got, p.Module, p.Version)
+		datasource, depName := "go", p.Module
+		if p.Tarball != nil { // a C program: its release's own annotation
+			datasource, depName = p.Tarball.Datasource, p.Tarball.DepName
+		}
+		if got["datasource"] != datasource || got["depName"] != depName || got["currentValue"] != p.Version {
+			t.Errorf("%s: renovate reads %v; want %s %s %s", p.Name, got, datasource, depName, p.Version)
 		}
 	}
 }
