@@ -183,21 +183,6 @@ func BakeAllow(reqs []BuildRequest) []string {
 	return slices.Compact(dirs)
 }
 
-// outputAttrs is a request's --output, as BuildArgv passes it.
-func outputAttrs(r BuildRequest) []string {
-	switch {
-	case r.LocalOutput != "":
-		return []string{"type=local", "dest=" + r.LocalOutput}
-	case r.Repository == "":
-		return []string{"type=cacheonly"}
-	}
-	out := []string{"type=image", "name=" + r.Repository, "push-by-digest=true", "name-canonical=true", "push=true"}
-	if r.SourceDateEpoch != 0 {
-		out = append(out, "rewrite-timestamp=true")
-	}
-	return out
-}
-
 // BakeArgv is the buildx command line (after the client's prefix) that
 // builds the bake file at file, may read the directories allow names, and
 // writes every target's result to metadataFile.

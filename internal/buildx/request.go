@@ -93,3 +93,18 @@ func BuildArgv(r BuildRequest) []string {
 func SecretEnv(id string) string {
 	return "CROSSBIN_SECRET_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(id))
 }
+
+// outputAttrs is a request's --output, as BuildArgv passes it.
+func outputAttrs(r BuildRequest) []string {
+	switch {
+	case r.LocalOutput != "":
+		return []string{"type=local", "dest=" + r.LocalOutput}
+	case r.Repository == "":
+		return []string{"type=cacheonly"}
+	}
+	out := []string{"type=image", "name=" + r.Repository, "push-by-digest=true", "name-canonical=true", "push=true"}
+	if r.SourceDateEpoch != 0 {
+		out = append(out, "rewrite-timestamp=true")
+	}
+	return out
+}
