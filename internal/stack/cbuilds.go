@@ -1,5 +1,5 @@
 // What runs with C programs need of the embedded stack: the Debian builder
-// image, and a QEMU that runs GCC's loong64 code.
+// image, and a QEMU that runs GCC's loong64 and mips64el code.
 
 package stack
 
@@ -16,28 +16,38 @@ import (
 	"github.com/crossbin/crossbin/internal/lines"
 )
 
-// Loong64QEMU is the QEMU that runs loong64 code compiled by GCC: Debian
-// bookworm's qemu-user-static 7.2 kills the LSX vector instructions that
-// trixie's static glibc uses (SIGILL), where Go's loong64 code has none.
-// Trixie's qemu-user, whose binaries are static-pie and run on bookworm,
-// runs both; it is fetched with apt (its signature checked with the
-// host's Debian keyring) and registered for loong64 in binfmt_misc in
-// place of the older one.
-var Loong64QEMU = qemuPin{Suite: "trixie", Package: "qemu-user", Binary: "qemu-loongarch64", Entry: "qemu-loongarch64"}
+// NewerQEMU is the QEMU that runs what GCC compiles for two platforms,
+// from Debian trixie's qemu-user (static-pie binaries that run on
+// bookworm), fetched with apt (its signature checked with the host's
+// Debian keyring) and registered in binfmt_misc in place of the host's
+// entries for them:
+//   - loong64: bookworm's qemu-user-static 7.2 kills the LSX vector
+//     instructions trixie's static glibc uses (SIGILL); Go's loong64 code
+//     has none.
+//   - mips64le: glibc marks its static mips64el executables with ELF ABI
+//     version 5, and Debian's entry accepts only 0 and 1, so the kernel
+//     refuses them ("exec format error"); Go writes 0. This entry ignores
+//     the ABI version byte.
+var NewerQEMU = qemuPackage{Suite: "trixie", Package: "qemu-user", Entries: []binfmtEntry{
+	{Name: "qemu-loongarch64", Binary: "qemu-loongarch64",
+		Magic: "7f454c4602010100000000000000000002000201",
+		Mask:  "fffffffffffffffc00fffffffffffffffeffffff"},
+	{Name: "qemu-mips64el", Binary: "qemu-mips64el",
+		Magic: "7f454c4602010100000000000000000002000800",
+		Mask:  "ffffffffffffff0000fffffffffffffffeffffff"},
+}}
 
-type qemuPin struct {
+type qemuPackage struct {
 	Suite, Package string
-	// Binary is the interpreter in the package's /usr/bin; Entry the
-	// binfmt_misc entry it takes over.
-	Binary, Entry string
+	Entries        []binfmtEntry
 }
 
-// loong64Magic and loong64Mask recognise loong64 ELF executables, as
-// QEMU's own binfmt configuration does.
-const (
-	loong64Magic = "7f454c4602010100000000000000000002000201"
-	loong64Mask  = "fffffffffffffffc00fffffffffffffffeffffff"
-)
+// binfmtEntry is a binfmt_misc entry recognising Magic under Mask (hex,
+// from the ELF header's first 20 bytes) and run by Binary, an interpreter
+// in the package's /usr/bin.
+type binfmtEntry struct {
+	Name, Binary, Magic, Mask string
+}
 
 // BinfmtRegistration is the line written to binfmt_misc's register file
 // for an entry name recognising magic under mask (hex) by interpreter,
@@ -76,42 +86,72 @@ func aptSources(suite string) string {
 		"\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
 }
 
-// EnsureLoong64QEMU makes loong64 binaries run under Loong64QEMU: fetched
-// into the cache once, then registered in binfmt_misc unless its entry
-// already names it. Only C programs need it; Go's loong64 code runs on
-// either.
-func (s *Stack) EnsureLoong64QEMU(ctx context.Context) error {
-	q := Loong64QEMU
-	bin := s.path("qemu", q.Suite, q.Binary)
-	if _, err := os.Stat(bin); err != nil {
-		if err := s.fetchQEMU(ctx, q, bin); err != nil {
-			return fmt.Errorf("fetch %s's %s for loong64: %w", q.Suite, q.Package, err)
+// EnsureNewerQEMU makes NewerQEMU's platforms run under it: its package
+// fetched into the cache once, then each entry registered in binfmt_misc
+// unless the kernel's entry already names its interpreter and mask. Only
+// C programs need it; Go's code runs on either QEMU.
+func (s *Stack) EnsureNewerQEMU(ctx context.Context) error {
+	q := NewerQEMU
+	dir := s.path("qemu", q.Suite)
+	for _, e := range q.Entries {
+		if _, err := os.Stat(filepath.Join(dir, e.Binary)); err != nil {
+			if err := s.fetchQEMU(ctx, q, dir); err != nil {
+				return fmt.Errorf("fetch %s's %s: %w", q.Suite, q.Package, err)
+			}
+			break
 		}
 	}
-	h := s.opt.Host
-	entry := filepath.Join(h.BinfmtDir, q.Entry)
-	if data, err := os.ReadFile(entry); err == nil && strings.Contains(string(data), "interpreter "+bin+"\n") {
-		return nil
-	}
-	if !h.Root {
-		return fmt.Errorf("loong64 C binaries need %s's %s in binfmt_misc; as root run `go tool mage stack:up`", q.Suite, q.Package)
-	}
-	if _, err := os.Stat(entry); err == nil {
-		if err := os.WriteFile(entry, []byte("-1"), 0); err != nil {
-			return fmt.Errorf("remove the binfmt_misc entry %s: %w", q.Entry, err)
+	for _, e := range q.Entries {
+		if err := s.register(e, filepath.Join(dir, e.Binary)); err != nil {
+			return err
 		}
 	}
-	reg := BinfmtRegistration(q.Entry, loong64Magic, loong64Mask, bin)
-	if err := os.WriteFile(filepath.Join(h.BinfmtDir, "register"), []byte(reg), 0); err != nil {
-		return fmt.Errorf("register %s in binfmt_misc: %w", bin, err)
-	}
-	s.opt.Log.Info("loong64 binaries run under a newer QEMU", "interpreter", bin)
 	return nil
 }
 
-// fetchQEMU downloads q's package with apt from its suite and moves its
-// interpreter to bin in one rename.
-func (s *Stack) fetchQEMU(ctx context.Context, q qemuPin, bin string) error {
+// register puts e in binfmt_misc with interpreter bin, replacing an entry
+// of the same name that differs.
+func (s *Stack) register(e binfmtEntry, bin string) error {
+	h := s.opt.Host
+	entry := filepath.Join(h.BinfmtDir, e.Name)
+	if data, err := os.ReadFile(entry); err == nil && registered(string(data), bin, e.Mask) {
+		return nil
+	}
+	if !h.Root {
+		return fmt.Errorf("C binaries need %s's %s in binfmt_misc as %s; as root run `go tool mage stack:up`", NewerQEMU.Suite, e.Binary, e.Name)
+	}
+	if _, err := os.Stat(entry); err == nil {
+		if err := os.WriteFile(entry, []byte("-1"), 0); err != nil {
+			return fmt.Errorf("remove the binfmt_misc entry %s: %w", e.Name, err)
+		}
+	}
+	if err := writeRegister(h.BinfmtDir, BinfmtRegistration(e.Name, e.Magic, e.Mask, bin)); err != nil {
+		return fmt.Errorf("register %s in binfmt_misc: %w", bin, err)
+	}
+	s.opt.Log.Info("binaries run under a newer QEMU", "entry", e.Name, "interpreter", bin)
+	return nil
+}
+
+// writeRegister writes one registration to binfmt_misc's register file,
+// which takes each write as one entry.
+func writeRegister(dir, reg string) error {
+	f, err := os.OpenFile(filepath.Join(dir, "register"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(reg)
+	return errors.Join(err, f.Close())
+}
+
+// registered reports whether a binfmt_misc entry's text names interpreter
+// bin and mask.
+func registered(entry, bin, mask string) bool {
+	return strings.Contains(entry, "\ninterpreter "+bin+"\n") && strings.Contains(entry, "\nmask "+mask+"\n")
+}
+
+// fetchQEMU downloads q's package with apt from its suite and moves each
+// entry's interpreter into dir, each in one rename.
+func (s *Stack) fetchQEMU(ctx context.Context, q qemuPackage, dir string) error {
 	h := s.opt.Host
 	if _, err := h.LookPath("apt-get"); err != nil {
 		return errors.New("apt-get is missing: the embedded stack fetches QEMU from Debian's archive")
@@ -143,11 +183,16 @@ func (s *Stack) fetchQEMU(ctx context.Context, q qemuPin, bin string) error {
 	if out, err := h.Run(ctx, nil, "dpkg-deb", "-x", debs[0], filepath.Join(work, "x")); err != nil {
 		return fmt.Errorf("dpkg-deb -x %s: %w: %s", filepath.Base(debs[0]), err, lastLine(out))
 	}
-	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	s.opt.Log.Info("fetched QEMU for loong64", "package", filepath.Base(debs[0]))
-	return os.Rename(filepath.Join(work, "x", "usr", "bin", q.Binary), bin)
+	s.opt.Log.Info("fetched a newer QEMU", "package", filepath.Base(debs[0]))
+	for _, e := range q.Entries {
+		if err := os.Rename(filepath.Join(work, "x", "usr", "bin", e.Binary), filepath.Join(dir, e.Binary)); err != nil {
+			return fmt.Errorf("%s has no %s: %w", filepath.Base(debs[0]), e.Binary, err)
+		}
+	}
+	return nil
 }
 
 // runIn runs name in dir: apt-get download writes where it runs, and
@@ -187,13 +232,14 @@ func (s *Stack) DebianImage(ctx context.Context) (string, error) {
 }
 
 // cBuilds is what a run with a C program needs of the stack: the Debian
-// builder image, and a QEMU that runs GCC's loong64 code to verify it.
+// builder image, and a QEMU that runs GCC's loong64 and mips64el code to
+// verify it.
 func (s *Stack) cBuilds(ctx context.Context) (string, error) {
 	ref, err := s.DebianImage(ctx)
 	if err != nil {
 		return "", err
 	}
-	if err := s.EnsureLoong64QEMU(ctx); err != nil {
+	if err := s.EnsureNewerQEMU(ctx); err != nil {
 		return "", err
 	}
 	return ref, nil

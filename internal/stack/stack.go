@@ -84,7 +84,7 @@ type Endpoint struct {
 	Registry string // host:port of the local registry
 	GoImage  string // Go builder base image
 	// DebianImage returns the Debian builder image C programs build on,
-	// and makes their loong64 binaries runnable (EnsureLoong64QEMU): Up
+	// and makes their loong64 and mips64le binaries runnable (EnsureNewerQEMU): Up
 	// does neither, since a Go-only run never needs them; the first run
 	// with a C program asks (see Stack.DebianImage).
 	DebianImage func(context.Context) (string, error)
