@@ -29,6 +29,27 @@ type Builder struct {
 var ErrNoSpace = errors.New("the builder ran out of disk space (no space left on device): free space where BuildKit keeps its state " +
 	"(the embedded stack's: `go tool mage stack:prune` drops its build cache)")
 
+// ErrMirrorGap reports a package apt could not fetch although its mirror's
+// index lists it (HTTP 404): the mirror has not synced that file. Not the
+// program's fault, nor crossbin's.
+var ErrMirrorGap = errors.New("the Debian mirror lists a package it does not serve (HTTP 404; the mirror is behind its own index): " +
+	"retry later, or build on a Debian image whose sources name another mirror (CROSSBIN_DEBIAN_IMAGE)")
+
+// mirrorGap returns the first URL apt failed to fetch with a 404 in a
+// build's output, or "".
+func mirrorGap(out string) string {
+	for l := range strings.Lines(out) {
+		_, rest, ok := strings.Cut(l, "Failed to fetch ")
+		if !ok {
+			continue
+		}
+		if f := strings.Fields(rest); len(f) >= 2 && f[1] == "404" {
+			return f[0]
+		}
+	}
+	return ""
+}
+
 // Build runs one build request and returns the digest of the image it
 // pushed (from the request's metadata file). A failed build's error names
 // the failed step's own last lines (StepError), then buildx's last lines.
@@ -73,6 +94,9 @@ func (b Builder) run(cmd *exec.Cmd, label, what string) (string, error) {
 		if strings.Contains(out.String(), "no space left on device") {
 			// Not the program's fault: say so before the compiler's echo.
 			err = fmt.Errorf("%w: %w", ErrNoSpace, err)
+		}
+		if url := mirrorGap(out.String()); url != "" {
+			return out.String(), fmt.Errorf("buildx %s: %w: %s (%w)\n%s", what, ErrMirrorGap, url, err, lines.Last(out.String(), 25))
 		}
 		return out.String(), fmt.Errorf("buildx %s: %s (%w)\n%s", what, StepError(out.String()), err, lines.Last(out.String(), 25))
 	}

@@ -87,3 +87,33 @@ func TestStepTimes(t *testing.T) {
 		t.Errorf("two labels: %v, one: %v", twice, got)
 	}
 }
+
+// TestBuildMirrorGap: apt's 404 for a package its mirror's index lists is
+// reported as the mirror's gap, naming the file, ahead of apt's own lines;
+// other fetch failures are not.
+func TestBuildMirrorGap(t *testing.T) {
+	const gap = "http://deb.debian.org/debian/pool/main/libe/libevent/libevent-core-2.1-7t64_2.1.13-stable-1%7edeb13u1_armel.deb"
+	for _, tc := range []struct {
+		name, printed, url string
+	}{
+		{"404", "#14 3.1 E: Failed to fetch " + gap + "  404  Not Found [IP: 203.0.113.80 80]", gap},
+		{"unreachable", "#14 3.1 E: Failed to fetch " + gap + "  Could not connect to deb.debian.org:80", ""},
+		{"compile error", "#14 3.1 main.c:3:1: error: expected ';'", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			script := "echo '" + tc.printed + "'; echo '#14 ERROR: process did not complete successfully: exit code: 100'; exit 1"
+			b := Builder{Client: Client{Path: "/bin/sh", Prefix: []string{"-c", script, "buildx"}}}
+			_, err := b.Build(context.Background(), BuildRequest{Label: "x", MetadataFile: filepath.Join(t.TempDir(), "m.json")})
+			if err == nil {
+				t.Fatal("the failed build returned no error")
+			}
+			if errors.Is(err, ErrMirrorGap) != (tc.url != "") {
+				t.Fatalf("errors.Is(err, ErrMirrorGap) = %v: %v", !(tc.url != ""), err)
+			}
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			if tc.url != "" && !strings.Contains(first, tc.url) {
+				t.Errorf("the error's first line does not name the file: %s", first)
+			}
+		})
+	}
+}
