@@ -194,6 +194,33 @@ type CSubject struct {
 	// URL is the release tarball's upstream URL at Version; TarballSHA256
 	// its pinned digest.
 	URL, TarballSHA256 string
+	// Deps are the libraries built from their own pinned tarballs and
+	// linked in (catalog.Dep).
+	Deps []CDep
+}
+
+// CDep is one library built from its pinned release tarball: its upstream
+// URL at Version and its pinned sha256.
+type CDep struct {
+	Name, Version, URL, SHA256 string
+}
+
+func (d CDep) id() spdx.ElementID { return spdx.ElementID("Package-dep-" + spdxID(d.Name)) }
+
+// tarballPackage is the SPDX package of a pinned release tarball.
+func tarballPackage(id spdx.ElementID, name, version, u, sha256 string) *spdx.Package {
+	return &spdx.Package{
+		PackageSPDXIdentifier:   id,
+		PackageName:             name,
+		PackageVersion:          version,
+		PackageFileName:         path.Base(urlPath(u)),
+		PackageDownloadLocation: u,
+		PackageChecksums:        []spdx.Checksum{{Algorithm: spdx.SHA256, Value: sha256}},
+		PackageExternalReferences: []*spdx.PackageExternalReference{{
+			Category: spdx.CategoryPackageManager, RefType: spdx.PackageManagerPURL,
+			Locator: "pkg:generic/" + purlEscape(name) + "@" + purlEscape(version) + "?checksum=sha256:" + sha256 + "&download_url=" + url.QueryEscape(u),
+		}},
+	}
 }
 
 func (s CSubject) String() string { return fmt.Sprintf("%s %s for %s", s.Name, s.Version, s.Platform) }
@@ -250,21 +277,10 @@ func CSBOM(rec BuildRecord, s CSubject, sha1 string) (*spdx.Document, error) {
 		return fail(err)
 	}
 
-	src := &spdx.Package{
-		PackageSPDXIdentifier:   spdx.ElementID("Package-" + spdxID(s.Name)),
-		PackageName:             s.Name,
-		PackageVersion:          s.Version,
-		PackageFileName:         path.Base(urlPath(s.URL)),
-		PackageDownloadLocation: s.URL,
-		PackageChecksums:        []spdx.Checksum{{Algorithm: spdx.SHA256, Value: s.TarballSHA256}},
-		PrimaryPackagePurpose:   "SOURCE",
-		ReleaseDate:             s.Released.UTC().Format(time.RFC3339),
-		PackageComment:          fmt.Sprintf("The release tarball crossbin pins (URL and sha256 in the Dockerfile), verified before it was unpacked and built for %s.", s.Platform),
-		PackageExternalReferences: []*spdx.PackageExternalReference{{
-			Category: spdx.CategoryPackageManager, RefType: spdx.PackageManagerPURL,
-			Locator: "pkg:generic/" + purlEscape(s.Name) + "@" + purlEscape(s.Version) + "?checksum=sha256:" + s.TarballSHA256 + "&download_url=" + url.QueryEscape(s.URL),
-		}},
-	}
+	src := tarballPackage(spdx.ElementID("Package-"+spdxID(s.Name)), s.Name, s.Version, s.URL, s.TarballSHA256)
+	src.PrimaryPackagePurpose = "SOURCE"
+	src.ReleaseDate = s.Released.UTC().Format(time.RFC3339)
+	src.PackageComment = fmt.Sprintf("The release tarball crossbin pins (URL and sha256 in the Dockerfile), verified before it was unpacked and built for %s.", s.Platform)
 	bin := &spdx.File{
 		FileSPDXIdentifier: spdx.ElementID("File-bin-" + spdxID(s.Name)),
 		FileName:           "/bin/" + s.Name,
@@ -278,6 +294,16 @@ func CSBOM(rec BuildRecord, s CSubject, sha1 string) (*spdx.Document, error) {
 		rel("DOCUMENT", src.PackageSPDXIdentifier, spdx.RelationshipDescribes),
 		rel(bin.FileSPDXIdentifier, src.PackageSPDXIdentifier, spdx.RelationshipGeneratedFrom),
 		rel(compiler.PackageSPDXIdentifier, bin.FileSPDXIdentifier, spdx.RelationshipBuildToolOf),
+	}
+	for _, d := range s.Deps {
+		if d.Name == "" || d.Version == "" || d.URL == "" || d.SHA256 == "" {
+			return fail(fmt.Errorf("dep %q: no pinned version, tarball URL or sha256", d.Name))
+		}
+		dp := tarballPackage(d.id(), d.Name, d.Version, d.URL, d.SHA256)
+		dp.PrimaryPackagePurpose = "LIBRARY"
+		dp.PackageComment = fmt.Sprintf("A library built from its release tarball crossbin pins (URL and sha256 in the Dockerfile), verified before it was unpacked, built for %s and linked statically.", s.Platform)
+		packages = append(packages, dp)
+		rels = append(rels, rel(bin.FileSPDXIdentifier, dp.PackageSPDXIdentifier, spdx.RelationshipDependsOn))
 	}
 	for _, p := range rec.Packages {
 		dp := &spdx.Package{
@@ -416,9 +442,21 @@ func CheckC(doc *spdx.Document, bin string, s CSubject) error {
 	if !ok {
 		return fmt.Errorf("the platform table has no C toolchain for %s", s.Platform)
 	}
+	for _, d := range s.Deps {
+		i := slices.IndexFunc(doc.Packages, func(p *spdx.Package) bool { return p.PackageSPDXIdentifier == d.id() })
+		switch {
+		case i < 0 || doc.Packages[i].PackageName != d.Name || doc.Packages[i].PackageVersion != d.Version:
+			return fmt.Errorf("the SBOM does not name the library %s %s built from its pinned tarball", d.Name, d.Version)
+		case doc.Packages[i].PackageDownloadLocation != d.URL ||
+			!slices.ContainsFunc(doc.Packages[i].PackageChecksums, func(c spdx.Checksum) bool { return c.Algorithm == spdx.SHA256 && c.Value == d.SHA256 }):
+			return fmt.Errorf("the SBOM's %s is not the pinned tarball %s (sha256 %s)", d.Name, d.URL, d.SHA256)
+		case !related(file.FileSPDXIdentifier, d.id(), spdx.RelationshipDependsOn):
+			return fmt.Errorf("the SBOM does not say /bin/%s links %s", s.Name, d.Name)
+		}
+	}
 	var compilers []string
 	for _, p := range doc.Packages {
-		if p == src {
+		if p == src || slices.ContainsFunc(s.Deps, func(d CDep) bool { return p.PackageSPDXIdentifier == d.id() }) {
 			continue
 		}
 		if strings.HasSuffix(p.PackageName, "-gcc") && related(p.PackageSPDXIdentifier, file.FileSPDXIdentifier, spdx.RelationshipBuildToolOf) {

@@ -19,6 +19,9 @@ func tmuxSubject() CSubject {
 		Released:      time.Date(2024, 10, 5, 8, 0, 0, 0, time.UTC),
 		URL:           "https://github.com/tmux/tmux/releases/download/3.5a/tmux-3.5a.tar.gz",
 		TarballSHA256: "16216bd0877170dfcc64157085ba9013610b12b082548c7c9542cc0103198951",
+		Deps: []CDep{{Name: "libevent", Version: "2.1.13-stable",
+			URL:    "https://github.com/libevent/libevent/releases/download/release-2.1.13-stable/libevent-2.1.13-stable.tar.gz",
+			SHA256: "f7e9383b8c0baa81b687e5b5eecc01beefaf1b19b64151d95ed61647fe7a315c"}},
 	}
 }
 
@@ -197,6 +200,11 @@ func TestCheckC(t *testing.T) {
 			os.WriteFile(*bin, []byte("another build"), 0o755)
 		}, "the SBOM's /bin/tmux is not this binary"},
 		{"platform", func(s *CSubject, _ *string) { s.Platform = platform.Platform{OS: "linux", Arch: "riscv64"} }, "the SBOM names aarch64-linux-gnu-gcc as the compiler of /bin/tmux, want riscv64-linux-gnu-gcc"},
+		{"dep version", func(s *CSubject, _ *string) { s.Deps[0].Version = "2.1.12-stable" }, "the SBOM does not name the library libevent 2.1.12-stable built from its pinned tarball"},
+		{"dep tarball", func(s *CSubject, _ *string) { s.Deps[0].SHA256 = strings.Repeat("0", 64) }, "the SBOM's libevent is not the pinned tarball"},
+		{"another dep", func(s *CSubject, _ *string) {
+			s.Deps = append(s.Deps, CDep{Name: "ncurses", Version: "6.5", URL: "https://example.com/ncurses-6.5.tar.gz", SHA256: strings.Repeat("1", 64)})
+		}, "the SBOM does not name the library ncurses 6.5"},
 	} {
 		doc, bin := cSBOM(t, "record-tmux-linux-arm64", tmuxSubject())
 		s := tmuxSubject()

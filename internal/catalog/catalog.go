@@ -142,6 +142,8 @@ type Build struct {
 	// URL when it fails (Debian's pool often holds the same bytes as
 	// tool_${VERSION}.orig.tar.gz); every one is checked against SHA256.
 	Mirrors []string `yaml:"mirrors"`
+	// Deps are libraries built from their own tarballs first (deps.go).
+	Deps []DepSpec `yaml:"deps"`
 }
 
 // UpdatePolicy says which upstream releases `mage update` may pin.
@@ -187,6 +189,9 @@ type Program struct {
 	// Tarball is a C program's pinned release tarball; nil for Go
 	// programs, which have Module and Package instead.
 	Tarball *Tarball
+	// Deps are a C program's libraries built from their tarballs.
+	Deps []Dep
+	pins depPins // the Dockerfile's deps' pins, until the spec names them
 }
 
 // BuildsC reports whether the program's build compiles C, with the cross C

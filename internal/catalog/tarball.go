@@ -104,7 +104,11 @@ func (p *Program) fromTarballDockerfile(f *dockerfile.File) error {
 			return fmt.Errorf("line %d: ARG %s is for Go programs; a tarball program (ARG URL) has none", a.Line, name)
 		}
 	}
-	p.Version = ver.Value
+	pins, err := depPinsFrom(f)
+	if err != nil {
+		return err
+	}
+	p.Version, p.pins = ver.Value, pins
 	p.Tarball = &Tarball{URL: raw.Value, SHA256: sum.Value, Datasource: m[1], DepName: m[2]}
 	_, p.SourceStage = f.Stage("source")
 	if !p.SourceStage {
@@ -147,8 +151,8 @@ func (p *Program) tarballFromSpec(s Spec) error {
 		if b.From == "tarball" {
 			return errors.New("build: from tarball goes with `ARG URL=` and `ARG SHA256=` at the Dockerfile's top")
 		}
-		if b.System != "" || len(b.Options) > 0 || len(b.Targets) > 0 || b.Binary != "" || len(b.Mirrors) > 0 {
-			return errors.New("build: system, options, targets, binary and mirrors are for C programs (from: tarball)")
+		if b.System != "" || len(b.Options) > 0 || len(b.Targets) > 0 || b.Binary != "" || len(b.Mirrors) > 0 || len(b.Deps) > 0 {
+			return errors.New("build: system, options, targets, binary, mirrors and deps are for C programs (from: tarball)")
 		}
 		return p.goFromSpec(b)
 	}
@@ -177,6 +181,9 @@ func (p *Program) tarballFromSpec(s Spec) error {
 		}
 	}
 	p.Tarball.Mirrors = b.Mirrors
+	if err := p.depsFromSpec(b.Deps, p.pins); err != nil {
+		return err
+	}
 	return p.checkCrossC(b)
 }
 

@@ -201,7 +201,7 @@ func (b *building) request(r ref) buildx.BuildRequest {
 	o := b.Reports[r.i].Outcomes[r.j]
 	p := b.prepared[r.i]
 	meta := filepath.Join(b.work, fmt.Sprintf("%d-%s.json", r.i, strings.ReplaceAll(o.Platform.String(), "/", "-")))
-	return Request(b.Options, o.Job, p.ByPlatform[o.Platform].Dir, p.Released, meta)
+	return Request(b.Options, o.Job, p.ByPlatform[o.Platform], p.Released, meta)
 }
 
 // batch builds refs in one go and records each one's image on its

@@ -11,6 +11,7 @@ import (
 	"github.com/crossbin/crossbin/internal/catalog"
 	"github.com/crossbin/crossbin/internal/golden"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/source"
 	"github.com/crossbin/crossbin/internal/verify"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -84,7 +85,7 @@ func TestRequestArgv(t *testing.T) {
 		prog.Dir = "dockerfiles/" + tc.program // stable across checkouts
 		prog.Version = tc.version              // stable across updates
 		job := NewJob(prog, mustParse(t, tc.platform))
-		req := Request(opt, job, "/gomod/"+prog.Module+"@"+prog.Version, released, "/tmp/metadata.json")
+		req := Request(opt, job, source.Source{Dir: "/gomod/" + prog.Module + "@" + prog.Version}, released, "/tmp/metadata.json")
 		name := tc.program + "-" + strings.ReplaceAll(tc.platform, "/", "-") + ".argv"
 		golden.Check(t, name, []byte(strings.Join(buildx.BuildArgv(req), "\n")+"\n"))
 	}
@@ -123,7 +124,7 @@ func TestRequestArgvTarball(t *testing.T) {
 	prog := renderExample(t, "c", "tmux")
 	for _, pl := range []string{"linux/arm64", "linux/arm/v7", "linux/loong64"} {
 		job := NewJob(prog, mustParse(t, pl))
-		req := Request(opt, job, "/cache/source/tarball/tmux-3.5a-16216bd0877170dfcc64157085", released, "/tmp/metadata.json")
+		req := Request(opt, job, source.Source{Dir: "/cache/source/tarball/tmux-3.5a-16216bd0877170dfcc64157085", Deps: map[string]string{"libevent": "/cache/source/tarball/libevent-2.1.13-stable-f7e9383b8c0baa81b687e5b5"}}, released, "/tmp/metadata.json")
 		argv := strings.Join(buildx.BuildArgv(req), "\n") + "\n"
 		if !job.Unavailable && (strings.Contains(argv, "GO") || req.Secrets != nil) {
 			t.Errorf("%s: a C build gets Go settings:\n%s", pl, argv)
@@ -146,7 +147,7 @@ func TestRequestArgvCgo(t *testing.T) {
 	prog := renderExample(t, "cgo", "sqlite-example")
 	for _, pl := range []string{"linux/arm64", "linux/loong64"} {
 		job := NewJob(prog, mustParse(t, pl))
-		req := Request(opt, job, "/gomod/"+prog.Module+"@"+prog.Version, released, "/tmp/metadata.json")
+		req := Request(opt, job, source.Source{Dir: "/gomod/" + prog.Module + "@" + prog.Version}, released, "/tmp/metadata.json")
 		argv := strings.Join(buildx.BuildArgv(req), "\n") + "\n"
 		for _, want := range []string{"GO_IMAGE=", "GOARCH=", "DEBIAN_IMAGE=", "TRIPLE=", "CROSS_PACKAGES="} {
 			if !strings.Contains(argv, "\n"+want) {
@@ -160,7 +161,7 @@ func TestRequestArgvCgo(t *testing.T) {
 	}
 	// Its unavailable platforms build the Go stand-in, without C.
 	prog.Unavailable = map[platform.Platform]string{mustParse(t, "linux/loong64"): "no"}
-	req := Request(opt, NewJob(prog, mustParse(t, "linux/loong64")), "", released, "/tmp/metadata.json")
+	req := Request(opt, NewJob(prog, mustParse(t, "linux/loong64")), source.Source{}, released, "/tmp/metadata.json")
 	if _, ok := req.Args["DEBIAN_IMAGE"]; ok || req.Args["TRIPLE"] != "" {
 		t.Errorf("unavailable cgo platform gets the C toolchain: %v", req.Args)
 	}

@@ -8,10 +8,12 @@ import (
 	"github.com/crossbin/crossbin/internal/buildx"
 	"github.com/crossbin/crossbin/internal/inputs"
 	"github.com/crossbin/crossbin/internal/platform"
+	"github.com/crossbin/crossbin/internal/source"
 )
 
-// Request is the build request for one job. sourceDir is the program's
-// prepared source for the job's platform; released is its release time.
+// Request is the build request for one job. src is the program's prepared
+// source for the job's platform (and a C program's deps); released is its
+// release time.
 //
 // A Go program (and every unavailable platform, which builds the Go
 // program in unavailable/) gets the Go builder image, the go tool's
@@ -20,7 +22,7 @@ import (
 // none of the go tool's settings, which it would not read. A Go program
 // with cgo gets both: the Go settings, and the Debian image and C
 // variables for its C toolchain.
-func Request(opt Options, job Job, sourceDir string, released time.Time, metadataFile string) buildx.BuildRequest {
+func Request(opt Options, job Job, src source.Source, released time.Time, metadataFile string) buildx.BuildRequest {
 	prog := job.Program
 	req := buildx.BuildRequest{
 		Context:         prog.Dir,
@@ -68,10 +70,17 @@ func Request(opt Options, job Job, sourceDir string, released time.Time, metadat
 		args["TAGS"] = strings.Join(tags, ",")
 	}
 	if prog.SourceStage {
-		req.Contexts = map[string]string{"source": sourceDir}
+		req.Contexts = map[string]string{"source": src.Dir}
+	}
+	for _, d := range prog.Deps {
+		req.Contexts[DepContext(d.Name)] = src.Deps[d.Name]
 	}
 	return req
 }
+
+// DepContext is the build context, and the Dockerfile's stage, that holds
+// dep name's unpacked tarball.
+func DepContext(name string) string { return "dep-" + name }
 
 // RecordStage is the C Dockerfiles' stage that holds the build record.
 const RecordStage = "sbom"

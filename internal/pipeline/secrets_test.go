@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/crossbin/crossbin/internal/buildx"
+	"github.com/crossbin/crossbin/internal/source"
 )
 
 func TestBuildEnv(t *testing.T) {
@@ -42,7 +43,7 @@ func TestNoSecretInBuildArgs(t *testing.T) {
 	opt := Options{GoImage: "golang:1.26.8-alpine", Repository: "127.0.0.1:5000/crossbin", Root: "/repo",
 		GoEnv: map[string]string{"GOPROXY": "https://robot:s3cret-t0ken@goproxy.corp.example,direct"}}
 	released := time.Date(2021, 6, 9, 18, 0, 0, 0, time.UTC)
-	req := Request(opt, NewJob(prog, mustParse(t, "linux/riscv64")), "/src", released, "/tmp/m.json")
+	req := Request(opt, NewJob(prog, mustParse(t, "linux/riscv64")), source.Source{Dir: "/src"}, released, "/tmp/m.json")
 	argv := strings.Join(buildx.BuildArgv(req), " ")
 	if strings.Contains(argv, "s3cret-t0ken") || strings.Contains(argv, "robot") {
 		t.Errorf("a credential is on the command line: %s", argv)

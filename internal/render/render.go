@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -67,6 +68,22 @@ type cData struct {
 	// leading space.
 	Options, Targets string
 	Binary           string
+	// Deps are the libraries built from their own tarballs first.
+	Deps []depData
+	// PkgConfig is how the program's build finds its libraries: the
+	// target's <triple>-pkg-config with Debian's libraries, else the build
+	// machine's pkg-config over the target's library directory (deps).
+	PkgConfig string
+}
+
+// depData is one dep's part of the template: its pins at the top, its
+// fetch and source stages, its build.
+type depData struct {
+	Name, Prefix                     string
+	Datasource, DepName, URL, SHA256 string
+	Version, System                  string
+	Decompressor                     string
+	Options                          string // single-quoted words, each with a leading space
 }
 
 // cPlatform is one line of the standalone build's case over
@@ -221,22 +238,33 @@ func cInputs(prog catalog.Program, d data) (data, error) {
 	if c.Binary == "" {
 		c.Binary = prog.Name
 	}
+	c.Decompressor = decompressor(tb.URL)
+	tools := systemTools(nil, b.System)
+	for _, dep := range prog.Deps {
+		tools = systemTools(tools, dep.System)
+		c.Deps = append(c.Deps, depData{
+			Name: dep.Name, Prefix: catalog.ArgPrefix(dep.Name),
+			Datasource: dep.Tarball.Datasource, DepName: dep.Tarball.DepName, SHA256: dep.Tarball.SHA256,
+			// The catalog holds the URL naming ${VERSION}; the Dockerfile
+			// names the dep's own version.
+			URL:     strings.ReplaceAll(dep.Tarball.URL, "${VERSION", "${"+catalog.ArgPrefix(dep.Name)+"VERSION"),
+			Version: dep.Version, System: dep.System,
+			Decompressor: decompressor(dep.Tarball.URL), Options: shellWords(dep.Options),
+		})
+	}
 	switch {
-	case strings.HasSuffix(tb.URL, ".xz") || strings.HasSuffix(tb.URL, ".txz"):
-		c.Decompressor = "xz-utils"
-	case strings.HasSuffix(tb.URL, ".bz2") || strings.HasSuffix(tb.URL, ".tbz2"):
-		c.Decompressor = "bzip2"
-	case strings.HasSuffix(tb.URL, ".zst") || strings.HasSuffix(tb.URL, ".tzst"):
-		c.Decompressor = "zstd"
+	case len(b.Packages) > 0:
+		c.PkgConfig = `PKG_CONFIG="$TRIPLE-pkg-config"`
+	case len(prog.Deps) > 0:
+		c.PkgConfig = `PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR="/usr/lib/$TRIPLE/pkgconfig:/usr/share/pkgconfig"`
+		tools = append(tools, "pkgconf")
 	}
-	var tools []string
-	switch b.System {
-	case catalog.CMake:
-		tools = append(tools, "cmake", "ninja-build")
-	case catalog.Meson:
-		tools = append(tools, "meson", "ninja-build")
+	for _, t := range b.Tools {
+		if !slices.Contains(tools, t) {
+			tools = append(tools, t)
+		}
 	}
-	tc, err := toolchain(append(tools, b.Tools...), b.Packages)
+	tc, err := toolchain(tools, b.Packages)
 	if err != nil {
 		return d, err
 	}
@@ -256,6 +284,37 @@ func cInputs(prog catalog.Program, d data) (data, error) {
 		return d, errors.New("description: no quotes or newlines (it becomes an image label)")
 	}
 	return d, nil
+}
+
+// decompressor is the Debian package tar needs for a tarball at url when
+// the Dockerfile builds alone (gzip is always there).
+func decompressor(url string) string {
+	switch {
+	case strings.HasSuffix(url, ".xz") || strings.HasSuffix(url, ".txz"):
+		return "xz-utils"
+	case strings.HasSuffix(url, ".bz2") || strings.HasSuffix(url, ".tbz2"):
+		return "bzip2"
+	case strings.HasSuffix(url, ".zst") || strings.HasSuffix(url, ".tzst"):
+		return "zstd"
+	}
+	return ""
+}
+
+// systemTools adds what a build system runs on the build machine.
+func systemTools(tools []string, system string) []string {
+	var add []string
+	switch system {
+	case catalog.CMake:
+		add = []string{"cmake", "ninja-build"}
+	case catalog.Meson:
+		add = []string{"meson", "ninja-build"}
+	}
+	for _, t := range add {
+		if !slices.Contains(tools, t) {
+			tools = append(tools, t)
+		}
+	}
+	return tools
 }
 
 // toolchain fills the cross C toolchain's stages: tools for the build

@@ -56,6 +56,8 @@ type Source struct {
 	Patches  []string      // names of the patches applied; empty for pristine
 	Applied  []patch.Patch // the patches themselves, in order
 	URL      string        // where a release tarball came from ("cache" when it was there)
+	// Deps maps a C program's deps (catalog.Dep) to their unpacked trees.
+	Deps map[string]string
 }
 
 // Fetch obtains the program's pristine source: its module at the pinned

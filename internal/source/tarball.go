@@ -30,10 +30,16 @@ const MaxTarball = 1 << 30
 // it is kept.
 type DigestError struct {
 	URL, Want, Got string
+	// Arg is the ARG that pins Want: SHA256, or a dep's LIBEVENT_SHA256.
+	Arg string
 }
 
 func (e *DigestError) Error() string {
-	return fmt.Sprintf("%s served a tarball with sha256 %s, but ARG SHA256 pins %s: these are not the pinned release's bytes (nothing was kept; if upstream re-released on purpose, check it and pin the new digest)", e.URL, e.Got, e.Want)
+	arg := e.Arg
+	if arg == "" {
+		arg = "SHA256"
+	}
+	return fmt.Sprintf("%s served a tarball with sha256 %s, but ARG %s pins %s: these are not the pinned release's bytes (nothing was kept; if upstream re-released on purpose, check it and pin the new digest)", e.URL, e.Got, arg, e.Want)
 }
 
 // tarballMeta is stored beside an unpacked tree (<dir>.json).
@@ -43,20 +49,44 @@ type tarballMeta struct {
 	Time   time.Time `json:"time"`
 }
 
-// fetchTarball returns the unpacked tree of prog's release tarball: from
-// the cache when that digest was unpacked before, else from the cached
-// tarball, else downloaded from its URLs in order (see TarballURLs). The
-// source's Sum is "sha256:<digest>" and its Released time the newest
-// modification time in the tarball, so both follow from the pinned bytes.
+// release is one pinned tarball: a program's or one of its deps'.
+type release struct {
+	name, version string
+	tb            catalog.Tarball
+	arg           string // the ARG pinning its sha256
+}
+
+// fetchTarball returns the unpacked tree of prog's release tarball (see
+// fetchRelease), with its deps' trees in Deps.
 func (p Preparer) fetchTarball(ctx context.Context, prog catalog.Program) (Source, error) {
-	tb := prog.Tarball
-	fail := func(err error) (Source, error) {
+	src, err := p.fetchRelease(ctx, release{prog.Name, prog.Version, *prog.Tarball, "SHA256"})
+	if err != nil {
 		return Source{}, fmt.Errorf("%s %s: release tarball: %w", prog.Name, prog.Version, err)
 	}
-	dir := filepath.Join(p.CacheDir, "source", "tarball", prog.Name+"-"+prog.Version+"-"+tb.SHA256[:24])
+	for _, d := range prog.Deps {
+		dep, err := p.fetchRelease(ctx, release{d.Name, d.Version, d.Tarball, catalog.ArgPrefix(d.Name) + "SHA256"})
+		if err != nil {
+			return Source{}, fmt.Errorf("%s %s: dep %s %s: release tarball: %w", prog.Name, prog.Version, d.Name, d.Version, err)
+		}
+		if src.Deps == nil {
+			src.Deps = map[string]string{}
+		}
+		src.Deps[d.Name] = dep.Dir
+	}
+	return src, nil
+}
+
+// fetchRelease returns the unpacked tree of r's tarball: from the cache
+// when that digest was unpacked before, else from the cached tarball, else
+// downloaded from its URLs in order (see TarballURLs). The source's Sum is
+// "sha256:<digest>" and its Released time the newest modification time in
+// the tarball, so both follow from the pinned bytes.
+func (p Preparer) fetchRelease(ctx context.Context, r release) (Source, error) {
+	tb := r.tb
+	dir := filepath.Join(p.CacheDir, "source", "tarball", r.name+"-"+r.version+"-"+tb.SHA256[:24])
 	src := func(m tarballMeta) Source {
 		return Source{
-			Module:   gotool.Module{Path: prog.Name, Version: prog.Version, Dir: dir, Sum: "sha256:" + m.SHA256},
+			Module:   gotool.Module{Path: r.name, Version: r.version, Dir: dir, Sum: "sha256:" + m.SHA256},
 			Released: m.Time,
 			Dir:      dir,
 			URL:      m.URL,
@@ -66,10 +96,12 @@ func (p Preparer) fetchTarball(ctx context.Context, prog catalog.Program) (Sourc
 	if data, err := os.ReadFile(dir + ".json"); err == nil && json.Unmarshal(data, &m) == nil && m.SHA256 == tb.SHA256 {
 		return src(m), nil
 	}
-	urls := p.TarballURLs(prog)
-	file, from, err := p.Download(ctx, urls, tb.SHA256)
+	file, from, err := p.Download(ctx, p.TarballURLs(tb, r.version), tb.SHA256)
+	if de := (*DigestError)(nil); errors.As(err, &de) {
+		de.Arg = r.arg
+	}
 	if err != nil {
-		return fail(err)
+		return Source{}, err
 	}
 	start := time.Now()
 	err = fillDir(dir, func(work string) error {
@@ -78,31 +110,31 @@ func (p Preparer) fetchTarball(ctx context.Context, prog catalog.Program) (Sourc
 		return err
 	})
 	if err != nil {
-		return fail(fmt.Errorf("unpack %s (from %s): %w", file, from, err))
+		return Source{}, fmt.Errorf("unpack %s (from %s): %w", file, from, err)
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return fail(err)
+		return Source{}, err
 	}
 	// The metadata is written last: a tree without it is unpacked again.
 	if err := os.WriteFile(dir+".json", data, 0o644); err != nil {
-		return fail(err)
+		return Source{}, err
 	}
-	p.Log.Info("unpacked release tarball", "program", prog.Name, "version", prog.Version, "dir", dir, "duration", time.Since(start).Round(100*time.Millisecond))
+	p.Log.Info("unpacked release tarball", "name", r.name, "version", r.version, "dir", dir, "duration", time.Since(start).Round(100*time.Millisecond))
 	return src(m), nil
 }
 
-// TarballURLs are the URLs prog's tarball is tried at, in order: the
-// Dockerfile's URL, program.yaml's mirrors, then p.Mirrors (the
+// TarballURLs are the URLs tarball tb of version is tried at, in order:
+// the Dockerfile's URL, program.yaml's mirrors, then p.Mirrors (the
 // CROSSBIN_TARBALL_MIRRORS templates, with {sha256} and {file} filled in).
-func (p Preparer) TarballURLs(prog catalog.Program) []string {
-	urls := prog.Tarball.URLs(prog.Version)
+func (p Preparer) TarballURLs(tb catalog.Tarball, version string) []string {
+	urls := tb.URLs(version)
 	file := urls[0]
 	if u, err := url.Parse(urls[0]); err == nil {
 		file = path.Base(u.Path)
 	}
 	for _, t := range p.Mirrors {
-		urls = append(urls, strings.NewReplacer("{sha256}", prog.Tarball.SHA256, "{file}", file).Replace(t))
+		urls = append(urls, strings.NewReplacer("{sha256}", tb.SHA256, "{file}", file).Replace(t))
 	}
 	return urls
 }

@@ -193,7 +193,7 @@ func TestFetchTarballMirrors(t *testing.T) {
 	pr := tarballPreparer(t)
 	pr.Mirrors = []string{srv.URL + "/by-hash/{sha256}"}
 	prog := tarballProgram(srv.URL+"/tool-${VERSION}.tar.gz", sum, down.URL+"/tool_${VERSION}.orig.tar.gz")
-	if got := strings.Join(pr.TarballURLs(prog), " "); got != srv.URL+"/tool-1.0.tar.gz "+down.URL+"/tool_1.0.orig.tar.gz "+srv.URL+"/by-hash/"+sum {
+	if got := strings.Join(pr.TarballURLs(*prog.Tarball, prog.Version), " "); got != srv.URL+"/tool-1.0.tar.gz "+down.URL+"/tool_1.0.orig.tar.gz "+srv.URL+"/by-hash/"+sum {
 		t.Errorf("URLs = %s", got)
 	}
 	src, err := pr.Fetch(context.Background(), prog)
@@ -334,5 +334,42 @@ func TestFetchNewTarball(t *testing.T) {
 	missing := srv.URL + "/tmux-3.7.tar.gz"
 	if _, err := p.FetchTarball(context.Background(), missing); err == nil || !strings.Contains(err.Error(), missing+": 404 Not Found") {
 		t.Errorf("missing: %v", err)
+	}
+}
+
+// TestFetchDeps fetches a program's deps beside its tarball, each checked
+// against its own pin, and names the dep and its ARG when one is not the
+// pinned bytes; nothing of it is kept.
+func TestFetchDeps(t *testing.T) {
+	prog := gz(t, goodTree(t))
+	lib := gz(t, tarOf(t, entry{name: "libx-2.0/x.c", body: "int x;\n", typ: tar.TypeReg}))
+	srv, _ := server(t, map[string][]byte{"/tool-1.0.tar.gz": prog, "/libx-2.0.tar.gz": lib, "/tampered/libx-2.0.tar.gz": append(bytes.Clone(lib[:len(lib)-1]), lib[len(lib)-1]^1)})
+	p := tarballProgram(srv.URL+"/tool-${VERSION}.tar.gz", digest(prog))
+	p.Deps = []catalog.Dep{{Name: "libx", Version: "2.0", Tarball: catalog.Tarball{URL: srv.URL + "/libx-${VERSION}.tar.gz", SHA256: digest(lib)}}}
+	pr := tarballPreparer(t)
+	src, err := pr.Fetch(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := src.Deps["libx"]
+	if data, err := os.ReadFile(filepath.Join(dir, "x.c")); err != nil || string(data) != "int x;\n" || len(src.Deps) != 1 {
+		t.Fatalf("dep tree %s: %q %v (deps %v)", dir, data, err, src.Deps)
+	}
+	if _, err := os.Stat(filepath.Join(src.Dir, "src", "main.c")); err != nil {
+		t.Errorf("the program's own tree: %v", err)
+	}
+
+	p.Deps[0].Tarball.URL = srv.URL + "/tampered/libx-${VERSION}.tar.gz"
+	pr = tarballPreparer(t)
+	_, err = pr.Fetch(context.Background(), p)
+	var de *DigestError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "tool 1.0: dep libx 2.0: release tarball: "+srv.URL+"/tampered/libx-2.0.tar.gz served a tarball with sha256 ") ||
+		!strings.Contains(err.Error(), "but ARG LIBX_SHA256 pins "+digest(lib)) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, f := range cacheFiles(t, pr.CacheDir) {
+		if strings.Contains(f, "libx") {
+			t.Errorf("the tampered dep left %s in the cache", f)
+		}
 	}
 }

@@ -80,10 +80,14 @@ func checkSBOM(data []byte, image v1.Hash, bin string, prog catalog.Program, pl 
 // tarball's URL at the pinned version and its sha256). released is the
 // document's creation time (not checked).
 func CSubject(prog catalog.Program, pl platform.Platform, released time.Time) attest.CSubject {
-	return attest.CSubject{
+	s := attest.CSubject{
 		Name: prog.Name, Version: prog.Version, Platform: pl, Released: released,
 		URL: catalog.ExpandVersion(prog.Tarball.URL, prog.Version), TarballSHA256: prog.Tarball.SHA256,
 	}
+	for _, d := range prog.Deps {
+		s.Deps = append(s.Deps, attest.CDep{Name: d.Name, Version: d.Version, URL: d.Upstream(), SHA256: d.Tarball.SHA256})
+	}
+	return s
 }
 
 func checkProvenance(data []byte, prog catalog.Program) error {
