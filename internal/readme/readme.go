@@ -45,6 +45,8 @@ func Table(c catalog.Catalog, repo string) string {
 			source, git = fmt.Sprintf("[git tag](%s) ¹", strings.TrimSuffix(p.Git, ".git")), true
 		case p.Tarball != nil:
 			source = fmt.Sprintf("[release tarball](%s) (C)", p.Upstream())
+		case p.Build.CGO:
+			source = "module proxy (Go with C: cgo)"
 		}
 		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s | `%s` |\n", p.Name, p.Homepage, p.Version, source,
 			strings.Join(real, " "), strings.Join(unavailable, " "), strings.Join(registry.TagsOf(repo, p).All(), "`, `"))

@@ -45,6 +45,7 @@ func TestTableMarksGitSources(t *testing.T) {
 		{Name: "docker", Homepage: "https://github.com/docker/cli", Version: "v29.9.1+incompatible"},
 		{Name: "kubectl", Homepage: "https://kubernetes.io", Version: "v1.37.2", Git: "https://github.com/kubernetes/kubernetes.git"},
 		{Name: "tmux", Homepage: "https://github.com/tmux/tmux", Version: "3.5a", Tarball: &catalog.Tarball{URL: "https://github.com/tmux/tmux/releases/download/${VERSION}/tmux-${VERSION}.tar.gz"}},
+		{Name: "litestream", Homepage: "https://litestream.io", Version: "v0.3.13", Build: catalog.Build{CGO: true}},
 	}}
 	table := Table(c, "r")
 	for _, want := range []string{
@@ -54,6 +55,7 @@ func TestTableMarksGitSources(t *testing.T) {
 		"¹ Cloned from its git repository at the release tag",
 		"| [tmux](https://github.com/tmux/tmux) | 3.5a | [release tarball](https://github.com/tmux/tmux/releases/download/3.5a/tmux-3.5a.tar.gz) (C) |",
 		"`r:tmux`, `r:tmux-3.5a` |",
+		"| [litestream](https://litestream.io) | v0.3.13 | module proxy (Go with C: cgo) |",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
