@@ -35,15 +35,16 @@ var ErrNoSpace = errors.New("the builder ran out of disk space (no space left on
 var ErrMirrorGap = errors.New("the Debian mirror lists a package it does not serve (HTTP 404; the mirror is behind its own index): " +
 	"retry later, or build on a Debian image whose sources name another mirror (CROSSBIN_DEBIAN_IMAGE)")
 
-// mirrorGap returns the first URL apt failed to fetch with a 404 in a
-// build's output, or "".
+// mirrorGap returns the first package apt's install failed to fetch with a
+// 404 in a build's output ("E: Failed to fetch …deb  404"), or "". An
+// index's 404 in apt-get update's warnings ("W:") is not one.
 func mirrorGap(out string) string {
 	for l := range strings.Lines(out) {
-		_, rest, ok := strings.Cut(l, "Failed to fetch ")
+		_, rest, ok := strings.Cut(l, "E: Failed to fetch ")
 		if !ok {
 			continue
 		}
-		if f := strings.Fields(rest); len(f) >= 2 && f[1] == "404" {
+		if f := strings.Fields(rest); len(f) >= 2 && f[1] == "404" && strings.HasSuffix(f[0], ".deb") {
 			return f[0]
 		}
 	}

@@ -99,9 +99,10 @@ func TestBuildMirrorGap(t *testing.T) {
 		{"404", "#14 3.1 E: Failed to fetch " + gap + "  404  Not Found [IP: 203.0.113.80 80]", gap},
 		{"unreachable", "#14 3.1 E: Failed to fetch " + gap + "  Could not connect to deb.debian.org:80", ""},
 		{"compile error", "#14 3.1 main.c:3:1: error: expected ';'", ""},
+		{"index warning, then a compile error", "#9 2.0 W: Failed to fetch http://deb.debian.org/debian/dists/trixie-backports/InRelease  404  Not Found\n#14 3.1 main.c:3:1: error: expected ';'", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			script := "echo '" + tc.printed + "'; echo '#14 ERROR: process did not complete successfully: exit code: 100'; exit 1"
+			script := "printf '%b\\n' '" + tc.printed + "'; echo '#14 ERROR: process did not complete successfully: exit code: 100'; exit 1"
 			b := Builder{Client: Client{Path: "/bin/sh", Prefix: []string{"-c", script, "buildx"}}}
 			_, err := b.Build(context.Background(), BuildRequest{Label: "x", MetadataFile: filepath.Join(t.TempDir(), "m.json")})
 			if err == nil {

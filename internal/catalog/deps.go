@@ -108,6 +108,9 @@ func depPin(f *dockerfile.File, prefix string, ver dockerfile.Arg) (Dep, error) 
 	if !ok {
 		return Dep{}, fmt.Errorf("line %d: ARG %s goes with `ARG %sURL=<its tarball, naming ${%s}>`", ver.Line, ver.Name, prefix, ver.Name)
 	}
+	if strings.Contains(raw.Value, "${VERSION") || strings.Contains(raw.Value, "$VERSION") {
+		return Dep{}, fmt.Errorf("line %d: ARG %s=%s: name the dep's own version, ${%s}, not the program's", raw.Line, raw.Name, raw.Value, ver.Name)
+	}
 	// The URL names its own version; crossbin's expansion is ${VERSION}'s.
 	own := strings.NewReplacer("${"+ver.Name+"}", "${VERSION}", "${"+ver.Name+"#v}", "${VERSION#v}").Replace(raw.Value)
 	if own == raw.Value {
@@ -117,8 +120,11 @@ func depPin(f *dockerfile.File, prefix string, ver dockerfile.Arg) (Dep, error) 
 		return Dep{}, fmt.Errorf("line %d: ARG %s=%s: %w", raw.Line, raw.Name, raw.Value, err)
 	}
 	sum, ok := f.Global(prefix + "SHA256")
-	if !ok || !sha256RE.MatchString(sum.Value) {
-		return Dep{}, fmt.Errorf("ARG %s goes with `ARG %sSHA256=<the tarball's sha256, 64 lower-case hex digits>`", ver.Name, prefix)
+	switch {
+	case !ok:
+		return Dep{}, fmt.Errorf("line %d: ARG %s goes with `ARG %sSHA256=<the tarball's sha256, 64 lower-case hex digits>`", ver.Line, ver.Name, prefix)
+	case !sha256RE.MatchString(sum.Value):
+		return Dep{}, fmt.Errorf("line %d: ARG %s=%s: want the tarball's sha256 as 64 lower-case hex digits (sha256sum FILE)", sum.Line, sum.Name, sum.Value)
 	}
 	return Dep{Version: ver.Value, Tarball: Tarball{URL: own, SHA256: sum.Value, Datasource: m[1], DepName: m[2]}}, nil
 }
@@ -159,7 +165,7 @@ func (p *Program) depsFromSpec(specs []DepSpec, pins depPins) error {
 	}
 	for prefix := range pins {
 		if !slices.ContainsFunc(p.Deps, func(d Dep) bool { return ArgPrefix(d.Name) == prefix }) {
-			return fmt.Errorf("the Dockerfile pins %sVERSION, but program.yaml's build: deps: has no %s", prefix, strings.ToLower(strings.TrimSuffix(prefix, "_")))
+			return fmt.Errorf("the Dockerfile pins %sVERSION, but program.yaml's build: deps: has no dep whose name gives the prefix %s (%s)", prefix, prefix, strings.ReplaceAll(strings.ToLower(strings.TrimSuffix(prefix, "_")), "_", "-"))
 		}
 	}
 	return nil

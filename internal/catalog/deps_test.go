@@ -60,12 +60,15 @@ func TestLoadDepsErrors(t *testing.T) {
 	spec := func(old, new string) string { return strings.Replace(depsSpec, old, new, 1) }
 	for _, tc := range []struct{ name, dockerfile, spec, want string }{
 		{"no pins", tarballDockerfile, depsSpec, "build: deps: libevent has no pins: add `ARG LIBEVENT_VERSION=`, `ARG LIBEVENT_URL=` and `ARG LIBEVENT_SHA256=`"},
-		{"pins without dep", depsDockerfile, "build:\n  from: tarball\n  system: autotools\n", "the Dockerfile pins LIBEVENT_VERSION, but program.yaml's build: deps: has no libevent"},
+		{"pins without dep", depsDockerfile, "build:\n  from: tarball\n  system: autotools\n", "the Dockerfile pins LIBEVENT_VERSION, but program.yaml's build: deps: has no dep whose name gives the prefix LIBEVENT_ (libevent)"},
 		{"no renovate", df("# renovate: datasource=github-releases depName=libevent/libevent\n", ""), depsSpec, "ARG LIBEVENT_VERSION needs a comment like `# renovate:"},
 		{"no URL", df("ARG LIBEVENT_URL=", "ARG LIBEVENT_LOCATION="), depsSpec, "goes with `ARG LIBEVENT_URL="},
-		{"URL with the program's version", df("release-${LIBEVENT_VERSION}/libevent-${LIBEVENT_VERSION}", "release-${VERSION}/libevent-${VERSION}"), depsSpec, "name the version as ${LIBEVENT_VERSION}, so it is pinned once"},
+		{"URL with the program's version", df("release-${LIBEVENT_VERSION}/libevent-${LIBEVENT_VERSION}", "release-${VERSION}/libevent-${VERSION}"), depsSpec, "name the dep's own version, ${LIBEVENT_VERSION}, not the program's"},
+		{"URL mixing versions", df("release-${LIBEVENT_VERSION}", "release-$VERSION"), depsSpec, "name the dep's own version"},
+		{"URL without a version", df("release-${LIBEVENT_VERSION}/libevent-${LIBEVENT_VERSION}", "release-2.1.13-stable/libevent-2.1.13-stable"), depsSpec, "name the version as ${LIBEVENT_VERSION}, so it is pinned once"},
 		{"URL not a tarball", df("${LIBEVENT_VERSION}.tar.gz", "${LIBEVENT_VERSION}.zip"), depsSpec, "want a tarball"},
-		{"bad sha256", df("LIBEVENT_SHA256=f7e9", "LIBEVENT_SHA256=F7E9"), depsSpec, "`ARG LIBEVENT_SHA256=<the tarball's sha256"},
+		{"bad sha256", df("LIBEVENT_SHA256=f7e9", "LIBEVENT_SHA256=F7E9"), depsSpec, "ARG LIBEVENT_SHA256=F7E9"},
+		{"no sha256", df("ARG LIBEVENT_SHA256=", "ARG LIBEVENT_DIGEST="), depsSpec, "goes with `ARG LIBEVENT_SHA256=<the tarball's sha256"},
 		{"bad version", df("LIBEVENT_VERSION=2.1.13-stable", "LIBEVENT_VERSION=2.1.13+x"), depsSpec, "ARG LIBEVENT_VERSION=2.1.13+x: want a release name"},
 		{"make system", depsDockerfile, spec("      system: autotools", "      system: make"), `build: deps: libevent: system "make": want autotools, cmake or meson`},
 		{"bad name", depsDockerfile, spec("name: libevent", "name: LibEvent"), `build: deps: "LibEvent": a dep's name is lower-case`},

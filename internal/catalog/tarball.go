@@ -65,6 +65,7 @@ var Archives = []string{".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2
 
 var (
 	sha256RE   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	binaryRE   = regexp.MustCompile(`^[A-Za-z0-9._+/-]+$`) // written into a shell command unquoted
 	releaseRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	renovateRE = regexp.MustCompile(`renovate:\s*datasource=(\S+)\s+depName=(\S+)`)
 	// debPackageRE is Debian policy's package name (no :arch: crossbin
@@ -167,8 +168,8 @@ func (p *Program) tarballFromSpec(s Spec) error {
 		return errors.New("build: cgo is for Go programs; a C program builds with the C toolchain anyway")
 	case len(s.Tags) > 0:
 		return errors.New("tags: Go build tags are for Go programs")
-	case b.Binary != "" && (path.IsAbs(b.Binary) || path.Clean(b.Binary) != b.Binary || strings.HasPrefix(b.Binary, "../") || b.Binary == ".."):
-		return fmt.Errorf("build: binary %q: want a clean path relative to the build directory, like src/tool", b.Binary)
+	case b.Binary != "" && (path.IsAbs(b.Binary) || path.Clean(b.Binary) != b.Binary || strings.HasPrefix(b.Binary, "../") || b.Binary == ".." || !binaryRE.MatchString(b.Binary)):
+		return fmt.Errorf("build: binary %q: want a clean path relative to the build directory, like src/tool (letters, digits, '.', '_', '+', '-' and '/')", b.Binary)
 	}
 	for _, o := range slices.Concat(b.Options, b.Targets) {
 		if strings.ContainsAny(o, "'\n") {

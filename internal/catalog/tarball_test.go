@@ -87,6 +87,7 @@ func TestLoadTarballProgramErrors(t *testing.T) {
 		{"package with arch", tarballDockerfile, spec("libevent-dev,", "libevent-dev:arm64,"), `build: packages: "libevent-dev:arm64" is not a Debian package name`},
 		{"bad tool", tarballDockerfile, spec("[bison]", "[Bison]"), `build: tools: "Bison" is not a Debian package name`},
 		{"binary outside", tarballDockerfile, spec("system: autotools", "system: autotools\n  binary: ../tmux"), `build: binary "../tmux": want a clean path`},
+		{"binary with shell", tarballDockerfile, spec("system: autotools", "system: autotools\n  binary: \"tmux;id\""), `build: binary "tmux;id": want a clean path`},
 		{"absolute binary", tarballDockerfile, spec("system: autotools", "system: autotools\n  binary: /usr/bin/tmux"), `build: binary "/usr/bin/tmux"`},
 		{"quote in option", tarballDockerfile, spec("[--enable-static]", `["--prefix='/x'"]`), "no single quotes"},
 		{"bad mirror", tarballDockerfile, spec("http://deb.debian.org", "deb.debian.org"), "build: mirrors: deb.debian.org/debian/pool/main/t/tmux/tmux_${VERSION}.orig.tar.gz: want an https://"},

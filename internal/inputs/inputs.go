@@ -71,6 +71,9 @@ func (s Set) Of(prog catalog.Program) (string, error) {
 	if tb := prog.Tarball; tb != nil {
 		fmt.Fprintf(h, "tarball %s sha256:%s\n", catalog.ExpandVersion(tb.URL, prog.Version), tb.SHA256)
 	}
+	for _, d := range prog.Deps {
+		fmt.Fprintf(h, "dep %s %s sha256:%s\n", d.Name, d.Upstream(), d.Tarball.SHA256)
+	}
 	for _, pl := range prog.Platforms {
 		fmt.Fprintf(h, "platform %s available=%v\n", pl, prog.Available(pl))
 	}

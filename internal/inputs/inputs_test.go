@@ -151,8 +151,11 @@ func TestInputsTarball(t *testing.T) {
 	change("the tarball's sha256", "Dockerfile", "ARG SHA256=16216bd0", "ARG SHA256=26216bd0")
 	change("the tarball's URL", "Dockerfile", "releases/download/", "releases/download//")
 	change("a build option", catalog.SpecFile, "[--enable-static]", "[--enable-static, --disable-utf8proc]")
-	change("a package", catalog.SpecFile, "[libevent-dev, libncurses-dev]", "[libevent-dev, libncurses-dev, libutempter-dev]")
+	change("a package", catalog.SpecFile, "[libncurses-dev]", "[libncurses-dev, libutempter-dev]")
 	change("a tool", catalog.SpecFile, "[bison]", "[bison, byacc]")
+	change("a dep's sha256", "Dockerfile", "ARG LIBEVENT_SHA256=f7e9", "ARG LIBEVENT_SHA256=07e9")
+	change("a dep's version", "Dockerfile", "ARG LIBEVENT_VERSION=2.1.13-stable", "ARG LIBEVENT_VERSION=2.1.14-stable")
+	change("a dep's option", catalog.SpecFile, "--disable-openssl", "--disable-openssl, --disable-thread-support")
 
 	_, dlv := scratch(t, "dlv")
 	goA, _ := debian("debian:trixie@sha256:1").Of(dlv)

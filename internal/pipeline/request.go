@@ -69,10 +69,12 @@ func Request(opt Options, job Job, src source.Source, released time.Time, metada
 	if tags := prog.BuildTags[job.Platform]; len(tags) > 0 {
 		args["TAGS"] = strings.Join(tags, ",")
 	}
+	req.Contexts = map[string]string{}
 	if prog.SourceStage {
-		req.Contexts = map[string]string{"source": src.Dir}
+		req.Contexts["source"] = src.Dir
 	}
 	for _, d := range prog.Deps {
+		// The source step fetched every dep, or failed the program.
 		req.Contexts[DepContext(d.Name)] = src.Deps[d.Name]
 	}
 	return req

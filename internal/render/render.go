@@ -70,9 +70,8 @@ type cData struct {
 	Binary           string
 	// Deps are the libraries built from their own tarballs first.
 	Deps []depData
-	// PkgConfig is how the program's build finds its libraries: the
-	// target's <triple>-pkg-config with Debian's libraries, else the build
-	// machine's pkg-config over the target's library directory (deps).
+	// PkgConfig is set when the program's build has a $TRIPLE-pkg-config
+	// to find its libraries with: Debian's multiarch one, or the deps'.
 	PkgConfig string
 }
 
@@ -252,12 +251,13 @@ func cInputs(prog catalog.Program, d data) (data, error) {
 			Decompressor: decompressor(dep.Tarball.URL), Options: shellWords(dep.Options),
 		})
 	}
-	switch {
-	case len(b.Packages) > 0:
+	if len(b.Packages) > 0 || len(prog.Deps) > 0 {
+		// Debian's multiarch pkgconf, or the deps' wrapper over the
+		// build machine's (which needs pkgconf there).
 		c.PkgConfig = `PKG_CONFIG="$TRIPLE-pkg-config"`
-	case len(prog.Deps) > 0:
-		c.PkgConfig = `PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR="/usr/lib/$TRIPLE/pkgconfig:/usr/share/pkgconfig"`
-		tools = append(tools, "pkgconf")
+		if len(b.Packages) == 0 {
+			tools = append(tools, "pkgconf")
+		}
 	}
 	for _, t := range b.Tools {
 		if !slices.Contains(tools, t) {

@@ -107,7 +107,11 @@ func (p Preparer) fetchRelease(ctx context.Context, r release) (Source, error) {
 	err = fillDir(dir, func(work string) error {
 		newest, err := Unpack(ctx, file, work)
 		m = tarballMeta{URL: from, SHA256: tb.SHA256, Time: newest}
-		return err
+		if err != nil {
+			return err
+		}
+		// BuildKit would apply it to the named context (see normalize).
+		return dropDockerignore(work)
 	})
 	if err != nil {
 		return Source{}, fmt.Errorf("unpack %s (from %s): %w", file, from, err)

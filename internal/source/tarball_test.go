@@ -373,3 +373,24 @@ func TestFetchDeps(t *testing.T) {
 		}
 	}
 }
+
+// TestTarballDropsDockerignore: a .dockerignore at a tarball's top would
+// make BuildKit leave files out of the source context; it is dropped, as
+// from module and git sources.
+func TestTarballDropsDockerignore(t *testing.T) {
+	data := gz(t, tarOf(t,
+		entry{name: "tool-1.0/.dockerignore", body: "*.c\n", typ: tar.TypeReg},
+		entry{name: "tool-1.0/main.c", body: "int main(void) { return 0; }\n", typ: tar.TypeReg},
+	))
+	srv, _ := server(t, map[string][]byte{"/tool-1.0.tar.gz": data})
+	src, err := tarballPreparer(t).Fetch(context.Background(), tarballProgram(srv.URL+"/tool-${VERSION}.tar.gz", digest(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(src.Dir, ".dockerignore")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf(".dockerignore kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(src.Dir, "main.c")); err != nil {
+		t.Error(err)
+	}
+}

@@ -110,7 +110,7 @@ func check(ctx context.Context, opt Options, p catalog.Program) Row {
 func checkTarball(ctx context.Context, opt Options, row Row) Row {
 	p, tb := row.Program, row.Program.Tarball
 	repo := p.Update.GitHub
-	if repo == "" && tb.Datasource == "github-releases" {
+	if repo == "" && strings.HasPrefix(tb.Datasource, "github-") { // github-releases, github-tags
 		repo = tb.DepName
 	}
 	switch {
