@@ -115,6 +115,41 @@ func TestCBuildSystems(t *testing.T) {
 			t.Errorf("%s: a program without libraries adds no architecture", tc.system)
 		}
 	}
+	// With deps and no Debian libraries, every build system, the program's
+	// and each dep's, finds libraries with $TRIPLE-pkg-config: the wrapper
+	// the deps step writes over the build machine's pkgconf.
+	for _, tc := range []struct {
+		system string
+		want   []string
+	}{
+		{catalog.CMake, []string{`-DPKG_CONFIG_EXECUTABLE="$TRIPLE-pkg-config" '-DX=ON'`}},
+		{catalog.Meson, []string{`pkg-config = '%s-pkg-config'`}},
+		{catalog.Autotools, []string{`LDFLAGS=-static PKG_CONFIG="$TRIPLE-pkg-config" '-DX=ON'`}},
+	} {
+		p := base
+		p.Build.System, p.Build.Options = tc.system, []string{"-DX=ON"}
+		for _, sys := range []string{catalog.Autotools, catalog.CMake, catalog.Meson} {
+			p.Deps = append(p.Deps, catalog.Dep{Name: "lib" + sys, Version: "1.0", System: sys,
+				Tarball: catalog.Tarball{URL: "https://example.com/lib-${VERSION}.tar.xz", SHA256: base.Tarball.SHA256, Datasource: "github-releases", DepName: "o/lib"}})
+		}
+		out, err := Dockerfile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append(tc.want,
+			`printf '#!/bin/sh\nPKG_CONFIG_LIBDIR=/usr/lib/%s/pkgconfig:/usr/share/pkgconfig exec pkg-config "$@"\n' "$TRIPLE"`,
+			`CXX="$TRIPLE-g++ $ARCHFLAGS" PKG_CONFIG="$TRIPLE-pkg-config" && \`, // the autotools dep
+			`-DBUILD_SHARED_LIBS=OFF -DPKG_CONFIG_EXECUTABLE="$TRIPLE-pkg-config"`, // the cmake dep
+			`pkg-config = '%s-pkg-config'\n[host_machine]`,                      // the meson dep
+			"pkgconf", "ARG LIBMESON_URL=https://example.com/lib-${LIBMESON_VERSION}.tar.xz",
+			"apt-get install -y --no-install-recommends xz-utils",
+			"COPY --from=dep-libcmake / /deps/libcmake")
+		for _, w := range want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s with deps: no %q in\n%s", tc.system, w, out)
+			}
+		}
+	}
 	// A repository label needs a GitHub datasource or `repository:`.
 	p := base
 	p.Tarball = &catalog.Tarball{URL: base.Tarball.URL, SHA256: base.Tarball.SHA256, Datasource: "repology", DepName: "debian_13/lz4"}
