@@ -135,6 +135,10 @@ func checkTarball(ctx context.Context, opt Options, row Row) Row {
 		return row
 	}
 	row.Notes = ch.Notes
+	for _, d := range p.Deps {
+		pre := catalog.ArgPrefix(d.Name)
+		row.Notes = append(row.Notes, fmt.Sprintf("dep %s %s is not bumped: bump ARG %sVERSION and ARG %sSHA256 together by hand", d.Name, d.Version, pre, pre))
+	}
 	if ch.Version == p.Version {
 		return row
 	}
