@@ -304,6 +304,8 @@ func decompressor(url string) string {
 func systemTools(tools []string, system string) []string {
 	var add []string
 	switch system {
+	case catalog.Autotools:
+		add = []string{"autotools-dev"} // current config.sub and config.guess
 	case catalog.CMake:
 		add = []string{"cmake", "ninja-build"}
 	case catalog.Meson:

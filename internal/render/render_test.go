@@ -137,7 +137,8 @@ func TestCBuildSystems(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := append(tc.want,
-			`printf '#!/bin/sh\nPKG_CONFIG_LIBDIR=/usr/lib/%s/pkgconfig:/usr/share/pkgconfig exec pkg-config "$@"\n' "$TRIPLE"`,
+			`printf '#!/bin/sh\nPKG_CONFIG_LIBDIR=/usr/lib/%s/pkgconfig:/usr/share/pkgconfig exec pkg-config "$@"\n' "$MULTIARCH"`,
+			`MULTIARCH="$("$TRIPLE-gcc" -print-multiarch)"`,
 			`CXX="$TRIPLE-g++ $ARCHFLAGS" PKG_CONFIG="$TRIPLE-pkg-config" && \`, // the autotools dep
 			`-DBUILD_SHARED_LIBS=OFF -DPKG_CONFIG_EXECUTABLE="$TRIPLE-pkg-config"`, // the cmake dep
 			`pkg-config = '%s-pkg-config'\n[host_machine]`,                      // the meson dep
