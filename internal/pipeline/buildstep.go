@@ -85,7 +85,7 @@ func (b *building) heartbeat(every time.Duration) (stop func()) {
 					running = append(running, name+" "+now.Sub(b.running[name]).Round(time.Second).String())
 				}
 				b.mu.Unlock()
-				b.Log.Info("still building", append([]any{"running", strings.Join(running, ", "), "done", fmt.Sprintf("%d/%d", b.finished.Load(), b.total)}, etaAttr(b.track.left(now))...)...)
+				b.Log.Info("still building", append([]any{"running", strings.Join(running, ", "), "done", fmt.Sprintf("%d/%d", b.finished.Load(), b.total)}, runningETA(b.track.left(now))...)...)
 				b.logged.Store(now.UnixNano())
 			}
 		}

@@ -63,6 +63,15 @@ func etaAttr(d time.Duration, ok bool) []any {
 	return []any{"eta", d.Round(time.Second)}
 }
 
+// runningETA is etaAttr for a moment when jobs are still running: an
+// estimate that has run out says so rather than "0s".
+func runningETA(d time.Duration, ok bool) []any {
+	if ok && d < time.Second {
+		return []any{"eta", "overdue"}
+	}
+	return etaAttr(d, ok)
+}
+
 // expectation is how long a job is expected to take; known is false when
 // nothing like it was ever recorded.
 type expectation struct {

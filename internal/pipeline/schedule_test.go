@@ -94,6 +94,13 @@ func TestProgress(t *testing.T) {
 	if got := fmt.Sprint(etaAttr(d, ok)...); got != "eta50s" {
 		t.Errorf("etaAttr = %q", got)
 	}
+	// While jobs still run, a spent estimate is overdue, not 0s.
+	if got := fmt.Sprint(runningETA(0, true)...); got != "etaoverdue" {
+		t.Errorf("runningETA(0) = %q", got)
+	}
+	if got := fmt.Sprint(runningETA(d, ok)...); got != "eta50s" {
+		t.Errorf("runningETA = %q", got)
+	}
 	if etaAttr(0, false) != nil {
 		t.Error("an unknown eta has an attribute")
 	}
