@@ -109,7 +109,7 @@ func TestBuildMirrorGap(t *testing.T) {
 				t.Fatal("the failed build returned no error")
 			}
 			if errors.Is(err, ErrMirrorGap) != (tc.url != "") {
-				t.Fatalf("errors.Is(err, ErrMirrorGap) = %v: %v", !(tc.url != ""), err)
+				t.Fatalf("errors.Is(err, ErrMirrorGap) = %v: %v", tc.url == "", err)
 			}
 			first, _, _ := strings.Cut(err.Error(), "\n")
 			if tc.url != "" && !strings.Contains(first, tc.url) {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,12 +137,12 @@ func TestCBuildSystems(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := append(tc.want,
+		want := append(slices.Clone(tc.want),
 			`printf '#!/bin/sh\nPKG_CONFIG_LIBDIR=/usr/lib/%s/pkgconfig:/usr/share/pkgconfig exec pkg-config "$@"\n' "$MULTIARCH"`,
 			`MULTIARCH="$("$TRIPLE-gcc" -print-multiarch)"`,
-			`CXX="$TRIPLE-g++ $ARCHFLAGS" PKG_CONFIG="$TRIPLE-pkg-config" && \`, // the autotools dep
+			`CXX="$TRIPLE-g++ $ARCHFLAGS" PKG_CONFIG="$TRIPLE-pkg-config" && \`,    // the autotools dep
 			`-DBUILD_SHARED_LIBS=OFF -DPKG_CONFIG_EXECUTABLE="$TRIPLE-pkg-config"`, // the cmake dep
-			`pkg-config = '%s-pkg-config'\n[host_machine]`,                      // the meson dep
+			`pkg-config = '%s-pkg-config'\n[host_machine]`,                         // the meson dep
 			"pkgconf", "ARG LIBMESON_URL=https://example.com/lib-${LIBMESON_VERSION}.tar.xz",
 			"apt-get install -y --no-install-recommends xz-utils",
 			"COPY --from=dep-libcmake / /deps/libcmake")

@@ -118,7 +118,7 @@ func (s *Stack) register(e binfmtEntry, bin string) error {
 		return nil
 	}
 	if !h.Root {
-		return fmt.Errorf("C binaries need %s's %s in binfmt_misc as %s; as root run `go tool mage stack:up`", NewerQEMU.Suite, e.Binary, e.Name)
+		return fmt.Errorf("the C programs' binaries need %s's %s in binfmt_misc as %s; as root run `go tool mage stack:up`", NewerQEMU.Suite, e.Binary, e.Name)
 	}
 	if _, err := os.Stat(entry); err == nil {
 		if err := os.WriteFile(entry, []byte("-1"), 0); err != nil {
