@@ -33,8 +33,8 @@ import (
 // Each is fetched and verified on the host like the program's tarball,
 // passed as the build context dep-<name>, built for the target with the
 // cross toolchain before the program and installed where the target's
-// Debian libraries go (/usr/include/<triple>, /usr/lib/<triple>), static
-// only, so the program's build finds it as it would a Debian package.
+// Debian libraries go (/usr/include/<multiarch>, /usr/lib/<multiarch>),
+// static only, so the program's build finds it as a Debian package.
 
 // DepSpec is one entry of program.yaml's build: deps:.
 type DepSpec struct {
@@ -62,10 +62,6 @@ type Dep struct {
 func ArgPrefix(name string) string {
 	return strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + "_"
 }
-
-// URLs are where the dep's tarball is tried, in order: its pinned URL,
-// then its mirrors.
-func (d Dep) URLs() []string { return d.Tarball.URLs(d.Version) }
 
 // Upstream is the dep's tarball's pinned URL at its version.
 func (d Dep) Upstream() string { return ExpandVersion(d.Tarball.URL, d.Version) }

@@ -43,7 +43,7 @@ func TestLoadDeps(t *testing.T) {
 	}
 	want := "https://github.com/libevent/libevent/releases/download/release-2.1.13-stable/libevent-2.1.13-stable.tar.gz " +
 		"http://deb.debian.org/debian/pool/main/libe/libevent/libevent_2.1.13-stable.orig.tar.gz"
-	if got := strings.Join(d.URLs(), " "); got != want {
+	if got := strings.Join(d.Tarball.URLs(d.Version), " "); got != want {
 		t.Errorf("URLs = %s\nwant %s", got, want)
 	}
 	if d.Upstream() != strings.Fields(want)[0] || ArgPrefix("lib-foo") != "LIB_FOO_" {
