@@ -394,3 +394,35 @@ func TestTarballDropsDockerignore(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// unreachable is a transport for a machine that cannot reach the host.
+type unreachable struct{}
+
+func (unreachable) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, errors.New("dial tcp: connect: network is unreachable")
+}
+
+// TestGitstatusdStopsAtTheFetch: the catalog's gitstatusd (C++; its
+// tarballs are on GitHub only) gets as far as the fetch; where GitHub is
+// unreachable, as here, that is one error naming the URL and the fix, and
+// nothing is cached.
+func TestGitstatusdStopsAtTheFetch(t *testing.T) {
+	prog, err := catalog.LoadProgram(filepath.Join("..", "..", "dockerfiles", "gitstatusd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prog.Deps) != 1 || prog.Deps[0].Name != "libgit2" || prog.Deps[0].System != catalog.CMake {
+		t.Fatalf("deps: %+v", prog.Deps)
+	}
+	pr := tarballPreparer(t)
+	pr.HTTP = &http.Client{Transport: unreachable{}}
+	_, err = pr.Fetch(context.Background(), prog)
+	const u = "https://github.com/romkatv/gitstatus/archive/refs/tags/v1.5.5.tar.gz"
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "gitstatusd v1.5.5: release tarball: ") ||
+		!strings.Contains(err.Error(), u) || !strings.Contains(err.Error(), "add a mirror to program.yaml or CROSSBIN_TARBALL_MIRRORS") {
+		t.Fatalf("err = %v", err)
+	}
+	if left := cacheFiles(t, pr.CacheDir); len(left) != 0 {
+		t.Errorf("left in the cache: %v", left)
+	}
+}
