@@ -403,8 +403,9 @@ func urlPath(raw string) string {
 // CheckC compares a C image's SBOM with its binary and the program's pins:
 // it must describe the pinned tarball (name, version, URL, sha256), hold
 // /bin/<name> with the binary's sha256 generated from it, name the
-// platform's cross compiler as a build tool, and give every Debian package
-// a pkg:deb purl.
+// platform's cross compiler as a build tool, name exactly the pinned deps
+// (each library built from its own tarball: URL, sha256, linked in), and
+// give every Debian package a pkg:deb purl.
 func CheckC(doc *spdx.Document, bin string, s CSubject) error {
 	sum, err := filehash.SHA256(bin)
 	if err != nil {
@@ -458,6 +459,9 @@ func CheckC(doc *spdx.Document, bin string, s CSubject) error {
 	for _, p := range doc.Packages {
 		if p == src || slices.ContainsFunc(s.Deps, func(d CDep) bool { return p.PackageSPDXIdentifier == d.id() }) {
 			continue
+		}
+		if strings.HasPrefix(string(p.PackageSPDXIdentifier), "Package-dep-") {
+			return fmt.Errorf("the SBOM names a library %s %s built from source that the pins do not", p.PackageName, p.PackageVersion)
 		}
 		if strings.HasSuffix(p.PackageName, "-gcc") && related(p.PackageSPDXIdentifier, file.FileSPDXIdentifier, spdx.RelationshipBuildToolOf) {
 			compilers = append(compilers, p.PackageName)

@@ -202,6 +202,7 @@ func TestCheckC(t *testing.T) {
 		{"platform", func(s *CSubject, _ *string) { s.Platform = platform.Platform{OS: "linux", Arch: "riscv64"} }, "the SBOM names aarch64-linux-gnu-gcc as the compiler of /bin/tmux, want riscv64-linux-gnu-gcc"},
 		{"dep version", func(s *CSubject, _ *string) { s.Deps[0].Version = "2.1.12-stable" }, "the SBOM does not name the library libevent 2.1.12-stable built from its pinned tarball"},
 		{"dep tarball", func(s *CSubject, _ *string) { s.Deps[0].SHA256 = strings.Repeat("0", 64) }, "the SBOM's libevent is not the pinned tarball"},
+		{"no deps pinned", func(s *CSubject, _ *string) { s.Deps = nil }, "the SBOM names a library libevent 2.1.13-stable built from source that the pins do not"},
 		{"another dep", func(s *CSubject, _ *string) {
 			s.Deps = append(s.Deps, CDep{Name: "ncurses", Version: "6.5", URL: "https://example.com/ncurses-6.5.tar.gz", SHA256: strings.Repeat("1", 64)})
 		}, "the SBOM does not name the library ncurses 6.5"},
