@@ -419,7 +419,7 @@ func CheckC(doc *spdx.Document, bin string, s CSubject) error {
 		return fmt.Errorf("the SBOM describes %s %s, not the pinned %s %s", src.PackageName, src.PackageVersion, s.Name, s.Version)
 	case src.PackageDownloadLocation != s.URL:
 		return fmt.Errorf("the SBOM's %s comes from %s, not the pinned %s", s.Name, src.PackageDownloadLocation, s.URL)
-	case !slices.ContainsFunc(src.PackageChecksums, func(c spdx.Checksum) bool { return c.Algorithm == spdx.SHA256 && c.Value == s.TarballSHA256 }):
+	case !hasSHA256(src.PackageChecksums, s.TarballSHA256):
 		return fmt.Errorf("the SBOM's %s tarball is not the pinned sha256 %s", s.Name, s.TarballSHA256)
 	}
 	var file *spdx.File
@@ -428,7 +428,7 @@ func CheckC(doc *spdx.Document, bin string, s CSubject) error {
 			file = f
 		}
 	}
-	if file == nil || !slices.ContainsFunc(file.Checksums, func(c spdx.Checksum) bool { return c.Algorithm == spdx.SHA256 && c.Value == sum }) {
+	if file == nil || !hasSHA256(file.Checksums, sum) {
 		return fmt.Errorf("the SBOM's /bin/%s is not this binary (sha256 %s)", s.Name, sum)
 	}
 	related := func(a, b spdx.ElementID, kind string) bool {
@@ -449,7 +449,7 @@ func CheckC(doc *spdx.Document, bin string, s CSubject) error {
 		case i < 0 || doc.Packages[i].PackageName != d.Name || doc.Packages[i].PackageVersion != d.Version:
 			return fmt.Errorf("the SBOM does not name the library %s %s built from its pinned tarball", d.Name, d.Version)
 		case doc.Packages[i].PackageDownloadLocation != d.URL ||
-			!slices.ContainsFunc(doc.Packages[i].PackageChecksums, func(c spdx.Checksum) bool { return c.Algorithm == spdx.SHA256 && c.Value == d.SHA256 }):
+			!hasSHA256(doc.Packages[i].PackageChecksums, d.SHA256):
 			return fmt.Errorf("the SBOM's %s is not the pinned tarball %s (sha256 %s)", d.Name, d.URL, d.SHA256)
 		case !related(file.FileSPDXIdentifier, d.id(), spdx.RelationshipDependsOn):
 			return fmt.Errorf("the SBOM does not say /bin/%s links %s", s.Name, d.Name)
@@ -457,11 +457,14 @@ func CheckC(doc *spdx.Document, bin string, s CSubject) error {
 	}
 	var compilers []string
 	for _, p := range doc.Packages {
-		if p == src || slices.ContainsFunc(s.Deps, func(d CDep) bool { return p.PackageSPDXIdentifier == d.id() }) {
+		if p == src {
 			continue
 		}
-		if strings.HasPrefix(string(p.PackageSPDXIdentifier), "Package-dep-") {
-			return fmt.Errorf("the SBOM names a library %s %s built from source that the pins do not", p.PackageName, p.PackageVersion)
+		if strings.HasPrefix(string(p.PackageSPDXIdentifier), "Package-dep-") { // checked above when pinned
+			if !slices.ContainsFunc(s.Deps, func(d CDep) bool { return p.PackageSPDXIdentifier == d.id() }) {
+				return fmt.Errorf("the SBOM names a library %s %s built from source that the pins do not", p.PackageName, p.PackageVersion)
+			}
+			continue
 		}
 		if strings.HasSuffix(p.PackageName, "-gcc") && related(p.PackageSPDXIdentifier, file.FileSPDXIdentifier, spdx.RelationshipBuildToolOf) {
 			compilers = append(compilers, p.PackageName)

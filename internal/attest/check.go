@@ -70,7 +70,7 @@ func Check(doc *spdx.Document, bin string, s Subject) error {
 	if !s.Unavailable && main.PackageVersion != s.Version && main.PackageVersion != info.Main.Version {
 		return fmt.Errorf("the SBOM describes %s %s, not the pinned %s", main.PackageName, main.PackageVersion, s.Version)
 	}
-	if !slices.ContainsFunc(main.PackageChecksums, func(c spdx.Checksum) bool { return c.Algorithm == spdx.SHA256 && c.Value == sum }) {
+	if !hasSHA256(main.PackageChecksums, sum) {
 		return fmt.Errorf("the SBOM's %s is not this binary (sha256 %s)", main.PackageName, sum)
 	}
 	var want []string
@@ -163,4 +163,9 @@ func orNone(s []string) string {
 		return "none"
 	}
 	return strings.Join(s, ", ")
+}
+
+// hasSHA256 reports whether checksums hold the SHA-256 v.
+func hasSHA256(checksums []spdx.Checksum, v string) bool {
+	return slices.ContainsFunc(checksums, func(c spdx.Checksum) bool { return c.Algorithm == spdx.SHA256 && c.Value == v })
 }
