@@ -256,15 +256,10 @@ func cInputs(prog catalog.Program, d data) (data, error) {
 		// build machine's (which needs pkgconf there).
 		c.PkgConfig = `PKG_CONFIG="$TRIPLE-pkg-config"`
 		if len(b.Packages) == 0 {
-			tools = append(tools, "pkgconf")
+			tools = addTools(tools, "pkgconf")
 		}
 	}
-	for _, t := range b.Tools {
-		if !slices.Contains(tools, t) {
-			tools = append(tools, t)
-		}
-	}
-	tc, err := toolchain(tools, b.Packages)
+	tc, err := toolchain(addTools(tools, b.Tools...), b.Packages)
 	if err != nil {
 		return d, err
 	}
@@ -302,15 +297,19 @@ func decompressor(url string) string {
 
 // systemTools adds what a build system runs on the build machine.
 func systemTools(tools []string, system string) []string {
-	var add []string
 	switch system {
 	case catalog.Autotools:
-		add = []string{"autotools-dev"} // current config.sub and config.guess
+		return addTools(tools, "autotools-dev") // current config.sub and config.guess
 	case catalog.CMake:
-		add = []string{"cmake", "ninja-build"}
+		return addTools(tools, "cmake", "ninja-build")
 	case catalog.Meson:
-		add = []string{"meson", "ninja-build"}
+		return addTools(tools, "meson", "ninja-build")
 	}
+	return tools
+}
+
+// addTools appends the tools not yet in tools, in order.
+func addTools(tools []string, add ...string) []string {
 	for _, t := range add {
 		if !slices.Contains(tools, t) {
 			tools = append(tools, t)
