@@ -145,15 +145,8 @@ func (p *Program) depsFromSpec(specs []DepSpec, pins depPins) error {
 		case s.System != Autotools && s.System != CMake && s.System != Meson:
 			return fmt.Errorf("build: deps: %s: system %q: want autotools, cmake or meson", s.Name, s.System)
 		}
-		for _, o := range s.Options {
-			if strings.ContainsAny(o, "'\n") {
-				return fmt.Errorf("build: deps: %s: %q: no single quotes or newlines in options", s.Name, o)
-			}
-		}
-		for _, m := range s.Mirrors {
-			if err := checkTarballURL(m); err != nil {
-				return fmt.Errorf("build: deps: %s: mirrors: %s: %w", s.Name, m, err)
-			}
+		if err := checkWordsAndMirrors("build: deps: "+s.Name, "options", s.Options, s.Mirrors); err != nil {
+			return err
 		}
 		seen[s.Name] = true
 		d.Name, d.System, d.Options, d.Tarball.Mirrors = s.Name, s.System, s.Options, s.Mirrors

@@ -171,21 +171,30 @@ func (p *Program) tarballFromSpec(s Spec) error {
 	case b.Binary != "" && (path.IsAbs(b.Binary) || path.Clean(b.Binary) != b.Binary || strings.HasPrefix(b.Binary, "../") || b.Binary == ".." || !binaryRE.MatchString(b.Binary)):
 		return fmt.Errorf("build: binary %q: want a clean path relative to the build directory, like src/tool (letters, digits, '.', '_', '+', '-' and '/')", b.Binary)
 	}
-	for _, o := range slices.Concat(b.Options, b.Targets) {
-		if strings.ContainsAny(o, "'\n") {
-			return fmt.Errorf("build: %q: no single quotes or newlines in options and targets (each is passed as one word)", o)
-		}
-	}
-	for _, m := range b.Mirrors {
-		if err := checkTarballURL(m); err != nil {
-			return fmt.Errorf("build: mirrors: %s: %w", m, err)
-		}
+	if err := checkWordsAndMirrors("build", "options and targets", slices.Concat(b.Options, b.Targets), b.Mirrors); err != nil {
+		return err
 	}
 	p.Tarball.Mirrors = b.Mirrors
 	if err := p.depsFromSpec(b.Deps, p.pins); err != nil {
 		return err
 	}
 	return p.checkCrossC(b)
+}
+
+// checkWordsAndMirrors checks a tarball's build words (each is passed to
+// the shell single-quoted) and its mirrors; where prefixes the errors.
+func checkWordsAndMirrors(where, what string, words, mirrors []string) error {
+	for _, w := range words {
+		if strings.ContainsAny(w, "'\n") {
+			return fmt.Errorf("%s: %q: no single quotes or newlines in %s (each is passed as one word)", where, w, what)
+		}
+	}
+	for _, m := range mirrors {
+		if err := checkTarballURL(m); err != nil {
+			return fmt.Errorf("%s: mirrors: %s: %w", where, m, err)
+		}
+	}
+	return nil
 }
 
 // checkCrossC checks what a build with the cross C toolchain (a C
