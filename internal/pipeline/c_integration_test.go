@@ -82,9 +82,13 @@ func TestCDeps(t *testing.T) {
 		"greet.h": "const char *greeting(void);\n",
 		"greet.c": "#include \"greet.h\"\nconst char *greeting(void) { return \"greetings from a dep\"; }\n",
 	})
+	// stamp.in is newer than stamp in the tarball, and make would remake
+	// stamp (and fail): every file gets one time before the build, as a
+	// tarball's generated files (configure, Makefile.in) must not be remade.
 	prog := tarGz(t, "hello-2.0/", map[string]string{
-		"Makefile": "hello: hello.c\n\t$(CC) -o hello hello.c $(LDFLAGS) -lgreet\n",
-		"hello.c":  "#include <stdio.h>\n#include <greet.h>\nint main(void) { printf(\"hello 2.0, %s\\n\", greeting()); return 0; }\n",
+		"Makefile": "hello: hello.c stamp\n\t$(CC) -o hello hello.c $(LDFLAGS) -lgreet\nstamp: stamp.in\n\tfalse\n",
+		"stamp":    "", "stamp.in": "",
+		"hello.c": "#include <stdio.h>\n#include <greet.h>\nint main(void) { printf(\"hello 2.0, %s\\n\", greeting()); return 0; }\n",
 	})
 	files := map[string][]byte{"/hello-2.0.tar.gz": prog, "/greet-1.0.tar.gz": lib}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -158,7 +162,8 @@ func cDepsProgram(t *testing.T, base, progSum, libSum, depPath string) string {
 	return dir
 }
 
-// tarGz is a release tarball of files under prefix.
+// tarGz is a release tarball of files under prefix, the .in files an hour
+// newer than the others.
 func tarGz(t *testing.T, prefix string, files map[string]string) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -166,7 +171,11 @@ func tarGz(t *testing.T, prefix string, files map[string]string) []byte {
 	tw := tar.NewWriter(zw)
 	names := slices.Sorted(maps.Keys(files))
 	for _, n := range names {
-		tw.WriteHeader(&tar.Header{Name: prefix + n, Mode: 0o644, Size: int64(len(files[n])), ModTime: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)})
+		mtime := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+		if strings.HasSuffix(n, ".in") {
+			mtime = mtime.Add(time.Hour)
+		}
+		tw.WriteHeader(&tar.Header{Name: prefix + n, Mode: 0o644, Size: int64(len(files[n])), ModTime: mtime})
 		io.WriteString(tw, files[n])
 	}
 	tw.Close()
